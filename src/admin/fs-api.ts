@@ -1,0 +1,186 @@
+// The FS REST API under /api/v1/fs: the file view of the namespace that the
+// `strata fs` CLI (and later the dashboard) calls. Buckets are top-level
+// directories; keys with '/' are paths.
+// Routes: GET ls|stat|cat, PUT write, POST mkdir|sync, DELETE rm; all take ?path=.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { identifySimple } from '../auth/simple.ts';
+import type { ObjectRecord } from '../meta/metadata-store.ts';
+import type { Namespace } from '../namespace/namespace.ts';
+import type { S3Settings } from '../s3/context.ts';
+import { S3Error, isS3Error } from '../s3/errors.ts';
+import type { FallbackHandler } from '../s3/server.ts';
+
+export const FS_API_PREFIX = '/api/v1/fs/';
+
+export interface FsEntry {
+  path: string;
+  isDirectory: boolean;
+  size: number;
+  owner: string;
+  group: string;
+  mode: string;
+  /** epoch ms */
+  mtime: number;
+  persisted: boolean;
+  /** Share of the file held by the cache; the local root is its own cache. */
+  cachedPercent: number;
+  etag?: string;
+}
+
+/** '/bucket/a/b' -> ['bucket', 'a/b']; '/' -> ['', '']. */
+export function splitFsPath(path: string): { bucket: string; key: string } {
+  if (!path.startsWith('/')) throw new S3Error('InvalidArgument', 'Paths are absolute: they start with "/".', { ArgumentName: 'path', ArgumentValue: path });
+  const trimmed = path.replace(/\/+$/, '').slice(1);
+  const slash = trimmed.indexOf('/');
+  return slash < 0 ? { bucket: trimmed, key: '' } : { bucket: trimmed.slice(0, slash), key: trimmed.slice(slash + 1) };
+}
+
+function fileEntry(row: ObjectRecord): FsEntry {
+  const isDirectory = row.isDirectory;
+  return {
+    path: `/${row.bucket}/${isDirectory ? row.key.slice(0, -1) : row.key}`,
+    isDirectory,
+    size: row.size,
+    owner: row.owner,
+    group: row.owner,
+    mode: isDirectory ? 'drwxr-xr-x' : '-rw-r--r--',
+    mtime: row.lastModified,
+    persisted: true,
+    cachedPercent: 100,
+    etag: row.etag,
+  };
+}
+
+function dirEntry(path: string, owner: string, mtime: number): FsEntry {
+  return { path, isDirectory: true, size: 0, owner, group: owner, mode: 'drwxr-xr-x', mtime, persisted: true, cachedPercent: 100 };
+}
+
+/** Direct children of a directory (a bucket or a key prefix), or of the root (buckets). */
+async function listDir(ns: Namespace, bucket: string, key: string, sync: boolean): Promise<FsEntry[]> {
+  if (bucket === '') {
+    return (await ns.listBuckets()).map((b) => dirEntry(`/${b.name}`, b.owner, b.createdAt));
+  }
+  const owner = (await ns.getBucket(bucket)).owner;
+  const prefix = key === '' ? '' : `${key}/`;
+  if (sync) await ns.syncNow(bucket, prefix, false);
+  const entries: FsEntry[] = [];
+  let from: string | undefined;
+  for (;;) {
+    const page = await ns.list(bucket, { prefix, delimiter: '/', from, maxKeys: 1000 });
+    for (const row of page.contents) if (row.key !== prefix) entries.push(fileEntry(row));
+    for (const cp of page.commonPrefixes) {
+      const marker = await ns.headObject(bucket, cp).catch(() => undefined);
+      entries.push(marker ? fileEntry(marker) : dirEntry(`/${bucket}/${cp.slice(0, -1)}`, owner, 0));
+    }
+    if (!page.isTruncated) break;
+    from = page.nextStart;
+  }
+  return entries;
+}
+
+async function stat(ns: Namespace, bucket: string, key: string): Promise<FsEntry> {
+  if (bucket === '') return dirEntry('/', 'root', 0);
+  const b = await ns.getBucket(bucket);
+  if (key === '') return dirEntry(`/${bucket}`, b.owner, b.createdAt);
+  const file = await ns.headObject(bucket, key).catch((err: unknown) => {
+    if (isS3Error(err) && err.code === 'NoSuchKey') return undefined;
+    throw err;
+  });
+  if (file) return fileEntry(file);
+  const marker = await ns.headObject(bucket, `${key}/`).catch(() => undefined);
+  if (marker) return fileEntry(marker);
+  const below = await ns.list(bucket, { prefix: `${key}/`, delimiter: '/', maxKeys: 1 });
+  if (below.contents.length + below.commonPrefixes.length > 0) return dirEntry(`/${bucket}/${key}`, b.owner, 0);
+  throw new S3Error('NoSuchKey', `Path /${bucket}/${key} does not exist.`, { Key: key });
+}
+
+async function remove(ns: Namespace, bucket: string, key: string, recursive: boolean): Promise<number> {
+  if (bucket === '') throw new S3Error('InvalidArgument', 'The root cannot be removed.');
+  const entry = await stat(ns, bucket, key);
+  if (!entry.isDirectory) {
+    await ns.deleteObject(bucket, key);
+    return 1;
+  }
+  const prefix = key === '' ? '' : `${key}/`;
+  const first = await ns.list(bucket, { prefix, delimiter: '', maxKeys: 2 });
+  const hasChildren = first.contents.some((r) => r.key !== prefix);
+  if (hasChildren && !recursive) throw new S3Error('BucketNotEmpty', `Directory ${entry.path} is not empty; use -R to remove it and its contents.`);
+  let removed = 0;
+  for (;;) {
+    const page = await ns.list(bucket, { prefix, delimiter: '', maxKeys: 1000 });
+    // Deepest first, so directory markers go after what they hold.
+    for (const row of page.contents.reverse()) {
+      await ns.deleteObject(bucket, row.key);
+      removed++;
+    }
+    if (!page.isTruncated) break;
+  }
+  if (key === '') await ns.deleteBucket(bucket);
+  return removed;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': text.length });
+  res.end(text);
+}
+
+export function createAdminHandler(ns: Namespace, settings: S3Settings): FallbackHandler {
+  return async (req: IncomingMessage, res: ServerResponse, rawPath: string, query: URLSearchParams) => {
+    if (!rawPath.startsWith(FS_API_PREFIX)) return false;
+    const action = rawPath.slice(FS_API_PREFIX.length);
+    const method = req.method ?? 'GET';
+    try {
+      const { bucket, key } = splitFsPath(query.get('path') ?? '/');
+      const user = identifySimple(req.headers.authorization, query, settings.defaultUser).user;
+      const flag = (name: string): boolean => query.get(name) === 'true';
+      if (method === 'GET' && action === 'ls') {
+        const target = await stat(ns, bucket, key);
+        if (!target.isDirectory) return sendJson(res, 200, { entries: [target] }), true;
+        const entries: FsEntry[] = [];
+        const walk = async (b: string, k: string): Promise<void> => {
+          for (const entry of await listDir(ns, b, k, flag('sync'))) {
+            entries.push(entry);
+            if (flag('recursive') && entry.isDirectory) {
+              const child = splitFsPath(entry.path);
+              await walk(child.bucket, child.key);
+            }
+          }
+        };
+        await walk(bucket, key);
+        sendJson(res, 200, { entries });
+      } else if (method === 'GET' && action === 'stat') {
+        sendJson(res, 200, await stat(ns, bucket, key));
+      } else if (method === 'GET' && action === 'cat') {
+        const { row, body } = await ns.openObject(bucket, key);
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': row.size });
+        await pipeline(body, res);
+      } else if (method === 'PUT' && action === 'write') {
+        const length = req.headers['content-length'];
+        const row = await ns.putObject({
+          bucket, key, user, headers: {}, userMetadata: {},
+          contentLength: length === undefined ? undefined : Number(length),
+          body: () => req,
+        });
+        sendJson(res, 200, fileEntry(row));
+      } else if (method === 'POST' && action === 'mkdir') {
+        if (key === '') await ns.createBucket(bucket, user);
+        else await ns.putObject({ bucket, key: `${key}/`, user, headers: {}, userMetadata: {}, body: () => req });
+        sendJson(res, 200, await stat(ns, bucket, key));
+      } else if (method === 'POST' && action === 'sync') {
+        await ns.syncNow(bucket, key === '' ? '' : `${key}/`, true);
+        sendJson(res, 200, { synced: query.get('path') });
+      } else if (method === 'DELETE' && action === 'rm') {
+        sendJson(res, 200, { removed: await remove(ns, bucket, key, flag('recursive')) });
+      } else {
+        sendJson(res, 404, { error: 'NoSuchAction', message: `${method} ${rawPath} is not part of the FS API` });
+      }
+    } catch (err) {
+      if (res.headersSent) res.destroy();
+      else if (isS3Error(err)) sendJson(res, err.status, { error: err.code, message: err.message });
+      else sendJson(res, 500, { error: 'InternalError', message: 'internal error' });
+    }
+    return true;
+  };
+}

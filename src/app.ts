@@ -1,0 +1,52 @@
+// Wires one whole Strata (metadata store, under-storage, namespace, HTTP
+// server) from a Config; main.ts and the tests both start it through here.
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config/config.ts';
+import { SqliteMetadataStore } from './meta/sqlite/sqlite-store.ts';
+import { Namespace } from './namespace/namespace.ts';
+import { createS3Server } from './s3/server.ts';
+import { LocalUnderStorage } from './storage/local/local-storage.ts';
+import { createAdminHandler } from './admin/fs-api.ts';
+
+export interface RunningStrata {
+  /** Base URL of the server, e.g. http://127.0.0.1:39999 */
+  url: string;
+  port: number;
+  ns: Namespace;
+  close(): Promise<void>;
+}
+
+export async function startStrata(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningStrata> {
+  const storage = await LocalUnderStorage.open(config.dataDir, { durable: config.fsync });
+  const store = SqliteMetadataStore.open(join(config.dataDir, '.strata', 'metadata.sqlite'), { durable: config.fsync });
+  const ns = new Namespace(store, storage, {
+    minPartSize: config.minPartSize,
+    syncIntervalMs: config.metadataSyncInterval,
+    defaultOwner: config.defaultUser,
+  });
+  const recovered = await ns.recover();
+  if (recovered.completed + recovered.rolledBack > 0) logger.info(recovered, 'recovered writes interrupted by a crash');
+
+  const settings = { region: config.region, prefix: config.prefix, defaultUser: config.defaultUser };
+  const server = createS3Server({ ns, settings, logger, fallback: createAdminHandler(ns, settings) });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    ns,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await ns.close();
+    },
+  };
+}

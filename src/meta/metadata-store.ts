@@ -1,0 +1,147 @@
+// The MetadataStore contract: what S3 clients see is what this store holds.
+// SQLite (embedded default) and PostgreSQL (many nodes) implement it; one
+// contract suite (contract.ts) runs against each.
+
+export interface BucketRecord {
+  name: string;
+  owner: string;
+  /** epoch milliseconds */
+  createdAt: number;
+}
+
+/** Versions from day one: `versionId` is 'null' while a bucket is unversioned. */
+export const NULL_VERSION = 'null';
+
+export interface ObjectRecord {
+  bucket: string;
+  key: string;
+  versionId: string;
+  size: number;
+  /** Unquoted: 32 hex digits, or `hex-N` for a multipart object. */
+  etag: string;
+  /** epoch milliseconds */
+  lastModified: number;
+  owner: string;
+  /** Lower-case stored response headers: content-type, content-encoding, cache-control, ... */
+  headers: Record<string, string>;
+  /** User metadata, keys lower-case without the `x-amz-meta-` prefix. */
+  userMetadata: Record<string, string>;
+  /** An explicit directory marker (key ends in '/'), made by `fs mkdir` or a PUT of `dir/`. */
+  isDirectory: boolean;
+  /** Sizes of the parts of a multipart object, in order; null for a single PUT. */
+  partSizes: number[] | null;
+  /** Unique per write: with the key it names one content version (cache pages use it). */
+  dataId: string;
+}
+
+export interface UploadRecord {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  owner: string;
+  initiated: number;
+  headers: Record<string, string>;
+  userMetadata: Record<string, string>;
+}
+
+export interface PartRecord {
+  uploadId: string;
+  partNumber: number;
+  size: number;
+  /** unquoted MD5 hex */
+  etag: string;
+  lastModified: number;
+  /** Where the part's bytes live in the under-storage. */
+  path: string;
+}
+
+/**
+ * A write that has been staged but not yet made visible. Recorded before the
+ * staged data is renamed into place, removed in the same commit that makes the
+ * object visible, so a restart can finish or roll back whatever was in flight.
+ */
+export interface IntentRecord {
+  id: string;
+  /** The staged data's location, which exists until the rename happens. */
+  stagedPath: string;
+  /** The row to commit once the data is in place. */
+  object: ObjectRecord;
+  created: number;
+}
+
+export interface ListObjectsQuery {
+  prefix: string;
+  /** Only keys strictly greater than this. */
+  after?: string;
+  /** Only keys greater than or equal to this (a skip-ahead bound). */
+  from?: string;
+  limit: number;
+}
+
+export interface ListUploadsQuery {
+  prefix: string;
+  /** Uploads with (key, uploadId) strictly after this pair. */
+  afterKey?: string;
+  afterUploadId?: string;
+  limit: number;
+}
+
+/** Thrown when a row that must not exist already does (e.g. a bucket name). */
+export class MetaConflictError extends Error {
+  readonly code = 'META_CONFLICT';
+}
+
+/**
+ * Thrown when a write depends on a row that is gone (e.g. completing an upload
+ * that a concurrent abort removed); the write has no effect.
+ */
+export class MetaNotFoundError extends Error {
+  readonly code = 'META_NOT_FOUND';
+}
+
+export interface MetadataStore {
+  /** Creates the bucket; MetaConflictError if the name is taken. */
+  createBucket(bucket: BucketRecord): Promise<void>;
+  getBucket(name: string): Promise<BucketRecord | undefined>;
+  /** All buckets of one owner, or all buckets when owner is undefined, sorted by name. */
+  listBuckets(owner?: string): Promise<BucketRecord[]>;
+  /** Deletes the bucket (no-op if absent); MetaConflictError if it still holds objects or uploads. */
+  deleteBucket(name: string): Promise<void>;
+
+  getObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
+  /** Inserts or replaces the row for (bucket, key, versionId). */
+  putObject(object: ObjectRecord): Promise<void>;
+  /** Removes the row; returns what was removed. */
+  deleteObject(bucket: string, key: string): Promise<ObjectRecord | undefined>;
+  /** Rows in key order (UTF-8 byte order), a range scan: cost follows `limit`, not bucket size. */
+  listObjects(bucket: string, query: ListObjectsQuery): Promise<ObjectRecord[]>;
+
+  /** MetaConflictError if the upload id is taken. */
+  createUpload(upload: UploadRecord): Promise<void>;
+  getUpload(uploadId: string): Promise<UploadRecord | undefined>;
+  listUploads(bucket: string, query: ListUploadsQuery): Promise<UploadRecord[]>;
+  /** Removes the upload and its part rows; returns the parts that were removed. */
+  deleteUpload(uploadId: string): Promise<PartRecord[]>;
+  /** Inserts or replaces a part; returns the part it replaced, if any. MetaNotFoundError if the upload is gone. */
+  putPart(part: PartRecord): Promise<PartRecord | undefined>;
+  /** Parts in part-number order, numbers strictly greater than `after`. */
+  listParts(uploadId: string, after: number, limit: number): Promise<PartRecord[]>;
+  /**
+   * Makes a completed multipart object visible: in one commit, writes the
+   * object row and removes the upload with its parts. MetaNotFoundError (and
+   * no object row) if the upload is gone.
+   */
+  completeUpload(uploadId: string, object: ObjectRecord): Promise<void>;
+
+  /** MetaConflictError if the intent id is taken. */
+  addIntent(intent: IntentRecord): Promise<void>;
+  /**
+   * In one commit: writes the object row (if given) and removes the intent.
+   * MetaNotFoundError (and no object row) if the intent is gone, so a stale
+   * resolution cannot overwrite a newer object.
+   */
+  resolveIntent(id: string, object: ObjectRecord | undefined): Promise<void>;
+  listIntents(): Promise<IntentRecord[]>;
+
+  close(): Promise<void>;
+}

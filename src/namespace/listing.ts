@@ -1,0 +1,74 @@
+// Listing: one page of keys and common prefixes, by range scans that skip
+// over a whole common prefix at once, so a page costs the same in a bucket of
+// a million keys as in one of a thousand.
+import type { ObjectRecord } from '../meta/metadata-store.ts';
+import { prefixSuccessor } from './names.ts';
+import type { NamespaceDeps } from './types.ts';
+
+export interface ListRequest {
+  prefix: string;
+  delimiter: string;
+  /** Resume strictly after this key (V1 marker, V2 start-after). */
+  after?: string;
+  /** Resume at this key or prefix, inclusive (V2 continuation token). */
+  from?: string;
+  maxKeys: number;
+}
+
+export interface ListPage {
+  contents: ObjectRecord[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** The last key or prefix on this page (V1 NextMarker). */
+  lastReturned?: string;
+  /** The first key or prefix of the next page (V2 continuation token). */
+  nextStart?: string;
+}
+
+function commonPrefixOf(key: string, prefix: string, delimiter: string): string | undefined {
+  if (delimiter === '') return undefined;
+  const at = key.indexOf(delimiter, prefix.length);
+  return at < 0 ? undefined : key.slice(0, at + delimiter.length);
+}
+
+export async function listPage(deps: NamespaceDeps, bucket: string, req: ListRequest): Promise<ListPage> {
+  const page: ListPage = { contents: [], commonPrefixes: [], isTruncated: false };
+  let after = req.after;
+  let from = req.from;
+  // Resuming after a common prefix (a V1 NextMarker can be one) means resuming after everything under it.
+  if (after !== undefined && after.startsWith(req.prefix) && commonPrefixOf(after, req.prefix, req.delimiter) === after) {
+    from = prefixSuccessor(after);
+    after = undefined;
+  }
+  let count = 0;
+  for (;;) {
+    const want = req.maxKeys - count + 1;
+    const rows = await deps.store.listObjects(bucket, { prefix: req.prefix, after, from, limit: want });
+    let skipped = false;
+    for (const row of rows) {
+      const cp = commonPrefixOf(row.key, req.prefix, req.delimiter);
+      const item = cp ?? row.key;
+      if (count === req.maxKeys) {
+        page.isTruncated = true;
+        page.nextStart = item;
+        return page;
+      }
+      count++;
+      page.lastReturned = item;
+      if (cp === undefined) {
+        page.contents.push(row);
+        after = row.key;
+        continue;
+      }
+      page.commonPrefixes.push(cp);
+      const next = prefixSuccessor(cp);
+      if (next === '') return page; // nothing sorts after this prefix
+      from = next;
+      after = undefined;
+      skipped = true;
+      break;
+    }
+    if (!skipped && rows.length < want) return page;
+    if (req.maxKeys === 0) return page;
+  }
+}

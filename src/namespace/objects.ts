@@ -1,0 +1,175 @@
+// Objects: write (stream, hash, stage, commit), read, stat and delete.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { NULL_VERSION, type ObjectRecord } from '../meta/metadata-store.ts';
+import { S3Error } from '../s3/errors.ts';
+import { StorageError, type ReadRange, type StagedWrite } from '../storage/under-storage.ts';
+import { DigestStream } from '../util/digest-stream.ts';
+import { requireBucket } from './buckets.ts';
+import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
+import { isDirectoryKey, objectPath, parentKeys, validateKey } from './names.ts';
+import { importIfPresent } from './sync.ts';
+import { lockKey, type NamespaceDeps, type WriteRequest } from './types.ts';
+
+const EMPTY_MD5 = createHash('md5').digest('hex');
+
+/** Streams a body to staging while hashing it; IncompleteBody if it is shorter than declared. */
+export async function stageBody(
+  deps: NamespaceDeps,
+  source: Readable,
+  declaredLength: number | undefined,
+  signal?: AbortSignal,
+): Promise<{ staged: StagedWrite; md5: string; size: number }> {
+  const digest = new DigestStream();
+  // pipeline (not pipe) so an error in the source, e.g. a bad aws-chunked frame, destroys the staging write.
+  pipeline(source, digest).catch(() => {});
+  const staged = await deps.storage.stage(digest, { signal });
+  if (declaredLength !== undefined && digest.size !== declaredLength) {
+    await deps.storage.discard(staged);
+    throw new S3Error('IncompleteBody');
+  }
+  return { staged, md5: digest.md5Hex(), size: digest.size };
+}
+
+export async function putObject(deps: NamespaceDeps, req: WriteRequest): Promise<ObjectRecord> {
+  validateKey(req.key);
+  await requireBucket(deps, req.bucket);
+  await checkKeyConflicts(deps, req.bucket, req.key);
+  if (isDirectoryKey(req.key)) return putDirectoryMarker(deps, req);
+
+  const { staged, md5, size } = await stageBody(deps, req.body(), req.contentLength, req.signal);
+  const row: ObjectRecord = {
+    bucket: req.bucket,
+    key: req.key,
+    versionId: NULL_VERSION,
+    size,
+    etag: md5,
+    lastModified: Date.now(),
+    owner: req.user,
+    headers: req.headers,
+    userMetadata: req.userMetadata,
+    isDirectory: false,
+    partSizes: null,
+    dataId: newDataId(),
+  };
+  await commitObject(deps, staged, row);
+  return row;
+}
+
+/** `dir/` keys are directories: S3 tools create them as empty "folder" objects. */
+async function putDirectoryMarker(deps: NamespaceDeps, req: WriteRequest): Promise<ObjectRecord> {
+  let size = 0;
+  for await (const chunk of req.body()) size += (chunk as Buffer).length;
+  if (size > 0) throw new S3Error('InvalidArgument', 'An object whose key ends in "/" is a directory and must be empty.', { Key: req.key });
+  const row: ObjectRecord = {
+    bucket: req.bucket,
+    key: req.key,
+    versionId: NULL_VERSION,
+    size: 0,
+    etag: EMPTY_MD5,
+    lastModified: Date.now(),
+    owner: req.user,
+    headers: req.headers,
+    userMetadata: req.userMetadata,
+    isDirectory: true,
+    partSizes: null,
+    dataId: newDataId(),
+  };
+  await deps.locks.run(lockKey(req.bucket, req.key), async () => {
+    try {
+      await deps.storage.mkdir(objectPath(req.bucket, req.key));
+    } catch (err) {
+      if (err instanceof StorageError && err.code === 'NOT_DIRECTORY') throw new S3Error('ParentIsObject', undefined, { Key: req.key });
+      throw err;
+    }
+    await deps.store.putObject(row);
+  });
+  return row;
+}
+
+/** The object's metadata, or NoSuchKey; a file another program put in place is imported first. */
+export async function headObject(deps: NamespaceDeps, bucket: string, key: string): Promise<ObjectRecord> {
+  validateKey(key);
+  await requireBucket(deps, bucket);
+  const row = (await deps.store.getObject(bucket, key)) ?? (await importIfPresent(deps, bucket, key));
+  if (!row) throw new S3Error('NoSuchKey', undefined, { Key: key });
+  return row;
+}
+
+export interface OpenedObject {
+  row: ObjectRecord;
+  body: Readable;
+}
+
+/**
+ * Opens the object's data under its key lock, so the bytes returned are the
+ * bytes the row describes even while another writer replaces the object.
+ */
+export async function openObject(
+  deps: NamespaceDeps,
+  bucket: string,
+  key: string,
+  range?: (row: ObjectRecord) => ReadRange | undefined,
+): Promise<OpenedObject> {
+  validateKey(key);
+  await requireBucket(deps, bucket);
+  const opened = await deps.locks.run(lockKey(bucket, key), async () => {
+    const row = await deps.store.getObject(bucket, key);
+    if (!row) return undefined;
+    const wanted = range?.(row);
+    if (row.isDirectory || row.size === 0) return { row, body: Readable.from([]) };
+    try {
+      return { row, body: await deps.storage.read(objectPath(bucket, key), wanted) };
+    } catch (err) {
+      // Deleted behind our back: the metadata follows the storage.
+      if (err instanceof StorageError && err.code === 'NOT_FOUND') {
+        await deps.store.deleteObject(bucket, key);
+        return undefined;
+      }
+      throw err;
+    }
+  });
+  if (opened) return opened;
+  if (await importIfPresent(deps, bucket, key)) return openObject(deps, bucket, key, range);
+  throw new S3Error('NoSuchKey', undefined, { Key: key });
+}
+
+/** Deletes the object if present (S3 answers 204 either way); returns whether one was deleted. */
+export async function deleteObject(deps: NamespaceDeps, bucket: string, key: string): Promise<boolean> {
+  validateKey(key);
+  await requireBucket(deps, bucket);
+  const removed = await deps.locks.run(lockKey(bucket, key), async () => {
+    const row = await deps.store.deleteObject(bucket, key);
+    // A file with no row (written by another program) is deleted all the same.
+    const path = objectPath(bucket, key);
+    try {
+      if (isDirectoryKey(key)) await deps.storage.rmdir(path);
+      else await deps.storage.deleteFile(path);
+    } catch (err) {
+      if (!(err instanceof StorageError) || !['NOT_FOUND', 'NOT_EMPTY', 'IS_DIRECTORY', 'NOT_DIRECTORY'].includes(err.code)) throw err;
+    }
+    return row !== undefined;
+  });
+  await pruneParents(deps, bucket, key);
+  return removed;
+}
+
+/** Removes the directories a delete left empty, stopping at one that is an explicit marker. */
+async function pruneParents(deps: NamespaceDeps, bucket: string, key: string): Promise<void> {
+  const parents = parentKeys(key).reverse();
+  for (const parent of parents) {
+    const marker = `${parent}/`;
+    if (await deps.store.getObject(bucket, marker)) return;
+    const stop = await deps.locks.run(lockKey(bucket, marker), async () => {
+      try {
+        await deps.storage.rmdir(`${bucket}/${parent}`);
+        return false;
+      } catch (err) {
+        if (err instanceof StorageError) return true;
+        throw err;
+      }
+    });
+    if (stop) return;
+  }
+}

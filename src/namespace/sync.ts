@@ -1,0 +1,169 @@
+// Metadata sync: files and directories that other programs put in (or removed
+// from) the under-storage become visible to S3 clients. A directory is re-read
+// at most once per sync interval; single keys are checked on a lookup miss.
+import { createHash } from 'node:crypto';
+import { NULL_VERSION, type ObjectRecord } from '../meta/metadata-store.ts';
+import { StorageError, type DirEntry, type FileStatus } from '../storage/under-storage.ts';
+import { newDataId } from './commit.ts';
+import { objectPath, validateKey } from './names.ts';
+import { lockKey, type NamespaceDeps } from './types.ts';
+
+/**
+ * Files found in storage have no MD5 we computed while writing; reading whole
+ * files to get one would make a listing cost what the data weighs. Their ETag
+ * is derived from the file's identity instead, so it changes when the file does.
+ */
+function foundETag(status: FileStatus): string {
+  return createHash('md5').update(`${status.path}\0${status.size}\0${status.mtimeMs}`).digest('hex');
+}
+
+function foundRow(bucket: string, key: string, owner: string, status: FileStatus): ObjectRecord {
+  return {
+    bucket,
+    key,
+    versionId: NULL_VERSION,
+    size: status.isDirectory ? 0 : status.size,
+    etag: status.isDirectory ? createHash('md5').digest('hex') : foundETag(status),
+    lastModified: Math.floor(status.mtimeMs),
+    owner,
+    headers: {},
+    userMetadata: {},
+    isDirectory: status.isDirectory,
+    partSizes: null,
+    dataId: newDataId(),
+  };
+}
+
+function isValidKey(key: string): boolean {
+  try {
+    validateKey(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function ownerOf(deps: NamespaceDeps, bucket: string): Promise<string> {
+  return (await deps.store.getBucket(bucket))?.owner ?? deps.options.defaultOwner;
+}
+
+/** On a lookup miss: if storage has a file at the key's path, record it and return its row. */
+export async function importIfPresent(deps: NamespaceDeps, bucket: string, key: string): Promise<ObjectRecord | undefined> {
+  if (deps.options.syncIntervalMs < 0) return undefined;
+  const status = await deps.storage.stat(objectPath(bucket, key));
+  if (!status || status.isDirectory !== key.endsWith('/')) return undefined;
+  const owner = await ownerOf(deps, bucket);
+  return deps.locks.run(lockKey(bucket, key), async () => {
+    const existing = await deps.store.getObject(bucket, key);
+    if (existing) return existing;
+    const row = foundRow(bucket, key, owner, status);
+    await deps.store.putObject(row);
+    return row;
+  });
+}
+
+export class MetadataSync {
+  readonly #deps: NamespaceDeps;
+  readonly #lastSync = new Map<string, number>();
+  readonly #inFlight = new Map<string, Promise<void>>();
+
+  constructor(deps: NamespaceDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Brings the rows for the directory holding `prefix` (and, when `recursive`,
+   * every directory below it) in line with the storage, unless that was done
+   * within the sync interval.
+   */
+  async syncForListing(bucket: string, prefix: string, recursive: boolean, force = false): Promise<void> {
+    const interval = this.#deps.options.syncIntervalMs;
+    if (interval < 0 && !force) return;
+    const dir = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const id = `${bucket}\0${dir}\0${recursive}`;
+    const last = this.#lastSync.get(id);
+    if (!force && last !== undefined && Date.now() - last < interval) return;
+    let running = this.#inFlight.get(id);
+    if (!running) {
+      running = this.#syncDir(bucket, dir, recursive).finally(() => {
+        this.#inFlight.delete(id);
+        this.#lastSync.set(id, Date.now());
+      });
+      this.#inFlight.set(id, running);
+    }
+    await running;
+  }
+
+  async #syncDir(bucket: string, dir: string, recursive: boolean): Promise<void> {
+    const deps = this.#deps;
+    // Rows first, storage second: a write that lands in between is then seen on
+    // disk and left alone rather than mistaken for a deletion.
+    const rows = new Map<string, ObjectRecord>();
+    const subdirsWithRows = new Set<string>();
+    let after: string | undefined;
+    for (;;) {
+      const page = await deps.store.listObjects(bucket, { prefix: dir, after, limit: 1000 });
+      for (const row of page) {
+        const rest = row.key.slice(dir.length);
+        const slash = rest.indexOf('/');
+        if (slash < 0) rows.set(rest, row);
+        else subdirsWithRows.add(rest.slice(0, slash));
+      }
+      if (page.length < 1000) break;
+      after = page[page.length - 1].key;
+    }
+    const base = dir === '' ? bucket : `${bucket}/${dir.slice(0, -1)}`;
+    let entries: DirEntry[];
+    try {
+      entries = await deps.storage.list(base);
+    } catch (err) {
+      if (err instanceof StorageError && (err.code === 'NOT_FOUND' || err.code === 'NOT_DIRECTORY')) entries = [];
+      else throw err;
+    }
+    const owner = await ownerOf(deps, bucket);
+    const onDisk = new Set<string>();
+    for (const entry of entries) {
+      if (dir === '' && entry.name.startsWith('.strata')) continue;
+      onDisk.add(entry.name);
+      if (entry.isDirectory) {
+        // A directory nobody recorded holds files nobody recorded: walk into it.
+        if (recursive || !subdirsWithRows.has(entry.name)) {
+          const childDir = `${dir}${entry.name}/`;
+          if (isValidKey(childDir)) await this.#syncDir(bucket, childDir, recursive);
+        }
+        continue;
+      }
+      const key = `${dir}${entry.name}`;
+      if (!isValidKey(key)) continue;
+      const row = rows.get(entry.name);
+      const status = await deps.storage.stat(`${base}/${entry.name}`);
+      if (!status || status.isDirectory) continue;
+      if (row && row.size === status.size && Math.floor(status.mtimeMs) <= row.lastModified) continue;
+      await this.#refresh(bucket, key, owner, row);
+    }
+    for (const [name, row] of rows) {
+      if (!onDisk.has(name) && !row.isDirectory) await this.#refresh(bucket, row.key, owner, row);
+    }
+    const hasMarker = dir !== '' && (await deps.store.getObject(bucket, dir));
+    if (dir !== '' && !hasMarker && entries.length === 0 && subdirsWithRows.size === 0 && rows.size === 0) {
+      // An empty directory made by another program is an empty "folder" to S3.
+      await this.#refresh(bucket, dir, owner, undefined);
+    }
+  }
+
+  /** Re-reads one path under its key lock and makes its row match. */
+  async #refresh(bucket: string, key: string, owner: string, seen: ObjectRecord | undefined): Promise<void> {
+    const deps = this.#deps;
+    await deps.locks.run(lockKey(bucket, key), async () => {
+      const status = await deps.storage.stat(objectPath(bucket, key));
+      const current = await deps.store.getObject(bucket, key);
+      if (current && seen && current.dataId !== seen.dataId) return; // rewritten meanwhile: the writer knows best
+      if (!status || status.isDirectory !== key.endsWith('/')) {
+        if (current) await deps.store.deleteObject(bucket, key);
+        return;
+      }
+      if (current && current.size === status.size && Math.floor(status.mtimeMs) <= current.lastModified) return;
+      await deps.store.putObject(foundRow(bucket, key, current?.owner ?? owner, status));
+    });
+  }
+}

@@ -1,0 +1,179 @@
+// The HTTP front door: routes each request to its operation, runs the
+// handler, and is the one place that turns results and errors into responses,
+// headers and the access log.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import { identifySimple } from '../auth/simple.ts';
+import type { Namespace } from '../namespace/namespace.ts';
+import { RequestContext, type S3Result, type S3Settings } from './context.ts';
+import { S3Error, isS3Error } from './errors.ts';
+import { HANDLERS } from './operations/index.ts';
+import { route } from './router.ts';
+import { el, renderXml } from './xml/writer.ts';
+
+export interface FallbackHandler {
+  /** Serves a request outside the S3 API (e.g. the FS REST API); returns false to pass. */
+  (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<boolean>;
+}
+
+export interface S3ServerOptions {
+  ns: Namespace;
+  settings: S3Settings;
+  logger: Logger;
+  fallback?: FallbackHandler;
+}
+
+/** Logged (never sent) when the client closed the connection first, as nginx does. */
+const CLIENT_CLOSED = 499;
+
+/** Requests whose unread body is larger than this close the connection instead of draining it. */
+const MAX_DRAIN_BYTES = 1024 * 1024;
+
+export function createS3Server(options: S3ServerOptions): Server {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    handleRequest(options, req, res).catch((err: unknown) => {
+      options.logger.error({ err }, 'request handling failed');
+      if (!res.headersSent) res.writeHead(500);
+      res.destroy();
+    });
+  };
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handle);
+  // Answering 100-continue ourselves lets a doomed request be refused before its body is sent.
+  server.on('checkContinue', handle);
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(417);
+    res.end();
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+  return server;
+}
+
+function stripPrefix(path: string, prefix: string): string {
+  if (prefix !== '' && (path === prefix || path.startsWith(`${prefix}/`))) return path.slice(prefix.length) || '/';
+  return path;
+}
+
+async function handleRequest(options: S3ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = process.hrtime.bigint();
+  const id = randomBytes(8).toString('hex').toUpperCase();
+  res.setHeader('x-amz-request-id', id);
+  res.setHeader('Server', 'Strata');
+  const rawUrl = req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
+
+  if (options.fallback && (await options.fallback(req, res, rawPath, query))) return;
+
+  const abort = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) abort.abort(new S3Error('RequestTimeout', 'The client closed the connection.'));
+  };
+  res.on('close', onClose);
+
+  let op = 'Unknown';
+  let bucket = '';
+  let key = '';
+  let ctx: RequestContext | undefined;
+  let status = 500;
+  try {
+    const path = stripPrefix(rawPath, options.settings.prefix);
+    const routed = route(req.method ?? 'GET', path, query, req.headers);
+    ({ op, bucket, key } = routed);
+    const identity = identifySimple(req.headers.authorization, query, options.settings.defaultUser);
+    ctx = new RequestContext({
+      id, op, bucket, key, user: identity.user, query, ns: options.ns, settings: options.settings,
+      signal: abort.signal, req, res,
+    });
+    const handler = HANDLERS[op];
+    if (!handler) throw new S3Error('NotImplemented', `${op} is not implemented by this server.`, { Operation: op });
+    const result = await handler(ctx);
+    status = result.status ?? 200;
+    await sendResult(req, res, result, status);
+  } catch (err) {
+    if (abort.signal.aborted && !isS3Error(err)) {
+      // The client went away; nothing to answer and nothing wrong with the server.
+      status = CLIENT_CLOSED;
+      res.destroy();
+    } else {
+      status = sendError(options, req, res, err, { id, bucket, key, ctx });
+    }
+  } finally {
+    res.off('close', onClose);
+  }
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const line = { reqId: id, op, bucket, key, status, ms: Math.round(ms * 100) / 100 };
+  if (status >= 500) options.logger.error(line, 'request');
+  else options.logger.info(line, 'request');
+}
+
+async function sendResult(req: IncomingMessage, res: ServerResponse, result: S3Result, status: number): Promise<void> {
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    if (value !== undefined) res.setHeader(name, value);
+  }
+  if (result.xml) {
+    const text = Buffer.from(renderXml(result.xml));
+    res.setHeader('Content-Type', 'application/xml');
+    res.setHeader('Content-Length', text.length);
+    res.writeHead(status);
+    res.end(req.method === 'HEAD' ? undefined : text);
+    return;
+  }
+  if (result.body) {
+    res.writeHead(status);
+    if (req.method === 'HEAD') {
+      result.body.destroy();
+      res.end();
+      return;
+    }
+    await pipeline(result.body, res);
+    return;
+  }
+  if (!res.hasHeader('Content-Length') && status !== 204 && status !== 304) res.setHeader('Content-Length', 0);
+  res.writeHead(status);
+  res.end();
+}
+
+function sendError(
+  options: S3ServerOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  err: unknown,
+  where: { id: string; bucket: string; key: string; ctx: RequestContext | undefined },
+): number {
+  const s3err = isS3Error(err) ? err : new S3Error('InternalError');
+  if (!isS3Error(err)) options.logger.error({ err, reqId: where.id }, 'internal error');
+  if (res.headersSent) {
+    // Mid-stream failure: the status is gone, so cut the connection rather than send a short body as whole.
+    res.destroy();
+    return s3err.status;
+  }
+  const resource = where.key ? `/${where.bucket}/${where.key}` : where.bucket ? `/${where.bucket}` : '/';
+  const extra = Object.entries(s3err.fields).map(([name, value]) => el(name, value));
+  const text = Buffer.from(renderXml(el('Error',
+    el('Code', s3err.code), el('Message', s3err.message), ...extra, el('Resource', resource), el('RequestId', where.id))));
+  for (const [name, value] of Object.entries(s3err.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', 'application/xml');
+  res.setHeader('Content-Length', text.length);
+  if (bodyLeftUnread(req, where.ctx)) res.setHeader('Connection', 'close');
+  res.writeHead(s3err.status);
+  res.end(req.method === 'HEAD' ? undefined : text);
+  return s3err.status;
+}
+
+/**
+ * True when the client has (or will send) a body we are not going to read:
+ * after a refused 100-continue it may never come, and a large one is not worth
+ * draining, so the connection closes after the error.
+ */
+function bodyLeftUnread(req: IncomingMessage, ctx: RequestContext | undefined): boolean {
+  if (req.complete || ctx?.bodyTaken) return false;
+  const length = Number(req.headers['content-length'] ?? 0);
+  const chunked = /chunked/i.test(String(req.headers['transfer-encoding'] ?? ''));
+  if (length === 0 && !chunked) return false;
+  return /100-continue/i.test(String(req.headers.expect ?? '')) || chunked || length > MAX_DRAIN_BYTES;
+}
