@@ -22,6 +22,8 @@ interface Target {
   client: S3Client | null;
   /** set once the target failed; later rows are not run on it */
   error: string | null;
+  /** the row, "(setup)" or "(group)" where it failed */
+  failedAt: string;
   results: Map<string, TargetResult>;
 }
 
@@ -73,12 +75,14 @@ export async function runGroup(group: Group, specs: readonly TargetSpec[], run: 
     server: null,
     client: null,
     error: run.skip.get(spec.id) ?? null,
+    failedAt: '',
     results: new Map(),
   }));
   const healthy = (): Target[] => targets.filter((t) => t.error === null && t.client !== null);
   const fail = (t: Target, row: string, err: unknown): void => {
     t.error = messageOf(err, t);
-    t.results.set(row, { ok: false, error: t.error });
+    t.failedAt = row;
+    if (!row.startsWith('(')) t.results.set(row, { ok: false, error: t.error });
     log(`  ${t.spec.id.padEnd(9)} ${row.padEnd(15)} FAILED: ${t.error}`);
   };
 
@@ -184,8 +188,11 @@ export async function runGroup(group: Group, specs: readonly TargetSpec[], run: 
   for (const t of targets) {
     const byRow = new Map<string, TargetResult>();
     for (const r of group.rows) {
-      const why = startErrors.has(t.spec.id) ? 'server did not start'
-        : run.skip.get(t.spec.id) ?? (t.error !== null ? 'not run: the target failed earlier in this group' : 'not run');
+      let why = 'not run';
+      if (startErrors.has(t.spec.id)) why = 'server did not start';
+      else if (run.skip.has(t.spec.id)) why = run.skip.get(t.spec.id) ?? why;
+      else if (t.failedAt.startsWith('(')) why = `${t.failedAt.slice(1, -1)} failed: ${t.error}`;
+      else if (t.error !== null) why = `not run: ${t.failedAt} failed before it`;
       byRow.set(r.name, t.results.get(r.name) ?? { ok: false, error: why });
     }
     results.set(t.spec.id, byRow);
