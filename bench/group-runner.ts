@@ -54,9 +54,10 @@ function settle(): void {
   }
 }
 
-function messageOf(err: unknown, t: Target): string {
+/** The error's message, plus the server's stderr if it died (a reset can arrive before its exit). */
+async function messageOf(err: unknown, t: Target): Promise<string> {
   let message = err instanceof Error ? err.message : String(err);
-  if (t.server && !t.server.alive) {
+  if (t.server && (await t.server.waitExit(500))) {
     message += ` (server died; stderr: ${t.server.stderr().replace(/\n/g, ' | ').slice(-500) || 'empty'})`;
   }
   return message;
@@ -79,8 +80,8 @@ export async function runGroup(group: Group, specs: readonly TargetSpec[], run: 
     results: new Map(),
   }));
   const healthy = (): Target[] => targets.filter((t) => t.error === null && t.client !== null);
-  const fail = (t: Target, row: string, err: unknown): void => {
-    t.error = messageOf(err, t);
+  const fail = async (t: Target, row: string, err: unknown): Promise<void> => {
+    t.error = await messageOf(err, t);
     t.failedAt = row;
     if (!row.startsWith('(')) t.results.set(row, { ok: false, error: t.error });
     log(`  ${t.spec.id.padEnd(9)} ${row.padEnd(15)} FAILED: ${t.error}`);
@@ -107,7 +108,7 @@ export async function runGroup(group: Group, specs: readonly TargetSpec[], run: 
           try {
             await fn(t.client as S3Client);
           } catch (err) {
-            fail(t, '(setup)', err);
+            await fail(t, '(setup)', err);
           }
         }
       },
@@ -137,7 +138,7 @@ export async function runGroup(group: Group, specs: readonly TargetSpec[], run: 
             try {
               out = await slice(t.client as S3Client, round, a.lat);
             } catch (err) {
-              fail(t, row, err);
+              await fail(t, row, err);
               continue;
             }
             const seconds = (nowMs() - t0) / 1000;
@@ -174,7 +175,7 @@ export async function runGroup(group: Group, specs: readonly TargetSpec[], run: 
     try {
       await group.run(ctx);
     } catch (err) {
-      for (const t of healthy()) fail(t, '(group)', err);
+      for (const t of healthy()) await fail(t, '(group)', err);
     }
   } finally {
     for (const t of targets) {

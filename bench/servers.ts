@@ -149,6 +149,18 @@ export class ServerProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** Resolves true once the process has exited, false if it is still running after `ms`. */
+  async waitExit(ms: number): Promise<boolean> {
+    if (!this.alive) return true;
+    return new Promise<boolean>((done) => {
+      const timer = setTimeout(() => done(false), ms);
+      this.child.once('exit', () => {
+        clearTimeout(timer);
+        done(true);
+      });
+    });
+  }
+
   /** The last stderr lines, for error reports. */
   stderr(): string {
     return this.stderrTail.slice(-10).join('\n');
