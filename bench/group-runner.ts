@@ -57,8 +57,10 @@ function settle(): void {
 /** The error's message, plus the server's stderr if it died (a reset can arrive before its exit). */
 async function messageOf(err: unknown, t: Target): Promise<string> {
   let message = err instanceof Error ? err.message : String(err);
-  if (t.server && (await t.server.waitExit(500))) {
-    message += ` (server died; stderr: ${t.server.stderr().replace(/\n/g, ' | ').slice(-500) || 'empty'})`;
+  if (t.server) {
+    const stderr = t.server.stderr().replace(/\n/g, ' | ').slice(-500);
+    if (await t.server.waitExit(500)) message += ` (server died; output: ${stderr || 'none'})`;
+    else if (stderr) message += ` (server output: ${stderr})`;
   }
   return message;
 }

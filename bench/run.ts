@@ -6,6 +6,9 @@
 // data are removed at the end, on failure, on SIGINT/SIGTERM and on timeout.
 //
 //   node bench/run.ts [--quick] [--only ROW[,ROW]] [--size-mib N] [--help]
+// Hidden, for harness development: --target-cmd "CMD ARGS" (or env
+// STRATA_BENCH_TARGET_CMD) runs CMD in Strata's place; the harness appends
+// --port 0 --data-dir DIR and the row's flags (e.g. --fsync false).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';

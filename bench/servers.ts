@@ -140,8 +140,8 @@ export class ServerProcess {
       child.once('exit', onExit);
       child.once('error', onError);
     });
-    // Keep draining stdout so a chatty server never blocks on a full pipe.
-    child.stdout?.on('data', () => {});
+    // Keep draining stdout (a logger may write there) into the same tail, for error reports.
+    child.stdout?.on('data', keep);
     return new ServerProcess(child, url, stderrTail);
   }
 
@@ -161,7 +161,7 @@ export class ServerProcess {
     });
   }
 
-  /** The last stderr lines, for error reports. */
+  /** The last lines the server wrote (stderr, and stdout after its URL), for error reports. */
   stderr(): string {
     return this.stderrTail.slice(-10).join('\n');
   }

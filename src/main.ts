@@ -2,6 +2,10 @@
 import { ConfigError, loadConfig, usage } from './config/config.ts';
 import { startStrata } from './app.ts';
 
+// File fsyncs run on libuv's pool (4 threads by default); concurrent durable
+// writes would queue behind each other there. The pool starts on first use, after this.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {

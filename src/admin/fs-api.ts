@@ -159,14 +159,14 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings): Fallbac
       } else if (method === 'PUT' && action === 'write') {
         const length = req.headers['content-length'];
         const row = await ns.putObject({
-          bucket, key, user, headers: {}, userMetadata: {},
+          bucket, key, user, headers: {}, userMetadata: {}, extras: {},
           contentLength: length === undefined ? undefined : Number(length),
           body: () => req,
         });
         sendJson(res, 200, fileEntry(row));
       } else if (method === 'POST' && action === 'mkdir') {
         if (key === '') await ns.createBucket(bucket, user);
-        else await ns.putObject({ bucket, key: `${key}/`, user, headers: {}, userMetadata: {}, body: () => req });
+        else await ns.putObject({ bucket, key: `${key}/`, user, headers: {}, userMetadata: {}, extras: {}, body: () => req });
         sendJson(res, 200, await stat(ns, bucket, key));
       } else if (method === 'POST' && action === 'sync') {
         await ns.syncNow(bucket, key === '' ? '' : `${key}/`, true);

@@ -107,10 +107,23 @@ async function receive(ctx: CommandContext, path: string, body: Readable, length
   return received;
 }
 
+/** A failed local file operation, in words: "no such directory" rather than an errno dump naming a temp file. */
+function localError(what: string, err: unknown): CliError {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'ENOENT': return new CliError(`${what}: no such file or directory`);
+    case 'EACCES':
+    case 'EPERM': return new CliError(`${what}: permission denied`);
+    case 'ENOSPC': return new CliError(`${what}: no space left on the device`);
+    case 'EISDIR': return new CliError(`${what}: is a directory`);
+    case 'ENOTDIR': return new CliError(`${what}: a component of the path is not a directory`);
+    default: return new CliError(`${what}: ${(err as Error).message}`);
+  }
+}
+
 const ls: FsCommand = {
   name: 'ls', synopsis: '[-R] [--sync] PATH', minArgs: 1, maxArgs: 1, flags: ['recursive', 'sync'],
-  summary: 'List a directory (or show one file): mode, owner, group, size, persistence, modification time, cached %, path.\n'
-    + '-R lists everything below PATH; --sync (-f) first re-reads the data directory for changes made outside Strata.',
+  summary: 'List a directory, or show one file, in Alluxio\'s format.\n'
+    + '-R: everything below PATH; --sync (-f): re-read the data directory first.',
   async run(ctx, [path]) {
     const { entries } = await onPath(path, () => requestJson<{ entries: FsEntry[] }>(ctx.client, 'GET', 'ls', {
       path, recursive: ctx.flags.has('recursive'), sync: ctx.flags.has('sync'),
@@ -156,7 +169,7 @@ const mkdir: FsCommand = {
 
 const rm: FsCommand = {
   name: 'rm', synopsis: '[-R] PATH...', minArgs: 1, maxArgs: Infinity, flags: ['recursive'],
-  summary: 'Remove files, or with -R directories and everything in them.',
+  summary: 'Remove files; -R: directories with everything in them.',
   async run(ctx, paths) {
     for (const path of paths) {
       await onPath(path, () => requestJson<{ removed: number }>(ctx.client, 'DELETE', 'rm', {
@@ -169,7 +182,7 @@ const rm: FsCommand = {
 
 const sync: FsCommand = {
   name: 'sync', synopsis: 'PATH', minArgs: 1, maxArgs: 1, flags: [],
-  summary: 'Re-read the data directory below PATH now, picking up files added or removed outside Strata.',
+  summary: 'Pick up changes made in the data directory below PATH by others.',
   async run(ctx, [path]) {
     await onPath(path, () => requestJson<{ synced: string }>(ctx.client, 'POST', 'sync', { path }));
     ctx.stdout.write(`Synced ${normalize(path)}\n`);
@@ -178,16 +191,18 @@ const sync: FsCommand = {
 
 const copyFromLocal: FsCommand = {
   name: 'copyFromLocal', synopsis: 'LOCAL PATH', minArgs: 2, maxArgs: 2, flags: [],
-  summary: 'Upload a local file to PATH (into it, if PATH is a directory or ends with "/").',
+  summary: 'Upload a file (into PATH if it is a directory or ends with "/").',
   async run(ctx, [local, path]) {
-    const info = await stat(local).catch((err: NodeJS.ErrnoException) => {
-      throw new CliError(err.code === 'ENOENT' ? `${local}: no such file` : `${local}: ${err.message}`);
+    const info = await stat(local).catch((err: unknown) => {
+      throw localError(local, err);
     });
     if (info.isDirectory()) throw new CliError(`${local} is a directory; copyFromLocal copies one file`);
     if (!info.isFile()) throw new CliError(`${local} is not a regular file`);
     let target = path;
-    if (path.endsWith('/')) target = `${path}${basename(local)}`;
-    else if ((await onPath(path, () => statIfPresent(ctx.client, path)))?.isDirectory) target = `${path}/${basename(local)}`;
+    const into = (dir: string): string => `${normalize(dir).replace(/\/$/, '')}/${basename(local)}`;
+    if (path.endsWith('/')) target = into(path);
+    else if ((await onPath(path, () => statIfPresent(ctx.client, path)))?.isDirectory) target = into(path);
+    if (/^\/[^/]+\/*$/.test(target)) throw new CliError(`${normalize(target)}: files cannot sit at the top level, whose directories are the buckets`);
 
     const size = info.size;
     const bar = wantsProgress(ctx.stderr, size, ctx.progress) ? new ProgressBar(ctx.stderr, size) : undefined;
@@ -210,7 +225,7 @@ const copyFromLocal: FsCommand = {
 
 const copyToLocal: FsCommand = {
   name: 'copyToLocal', synopsis: 'PATH LOCAL', minArgs: 2, maxArgs: 2, flags: [],
-  summary: 'Download the file at PATH to LOCAL (into it, if LOCAL is a directory); written to a temporary file, then renamed.',
+  summary: 'Download a file (into LOCAL if it is a directory).',
   async run(ctx, [path, local]) {
     let dest = local;
     const existing = await stat(local).catch(() => undefined);
@@ -226,7 +241,9 @@ const copyToLocal: FsCommand = {
       });
     } catch (err) {
       body.destroy();
-      throw new CliError(`cannot write ${dest}: ${(err as Error).message}`);
+      const missingDir = (err as NodeJS.ErrnoException).code === 'ENOENT' && !(await stat(dirname(dest)).catch(() => undefined));
+      if (missingDir) throw new CliError(`cannot write ${dest}: no such directory ${dirname(dest)}`);
+      throw localError(`cannot write ${dest}`, err);
     }
     const bar = length !== undefined && wantsProgress(ctx.stderr, length, ctx.progress) ? new ProgressBar(ctx.stderr, length) : undefined;
     try {
@@ -238,7 +255,7 @@ const copyToLocal: FsCommand = {
       if (err instanceof CliError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'ECONNRESET') throw connectionError(ctx.client, err);
-      throw new CliError(`cannot write ${dest}: ${(err as Error).message}`);
+      throw localError(`cannot write ${dest}`, err);
     }
     bar?.finish();
     ctx.stdout.write(`Copied ${normalize(path)} to ${dest}\n`);

@@ -32,7 +32,8 @@ export function metadataStoreContract(
     afterEach(() => store.close());
     after(async () => cleanup?.());
 
-    const bucketRec = (name: string, owner = 'alice', createdAt = 1_700_000_000_000): BucketRecord => ({ name, owner, createdAt });
+    const bucketRec = (name: string, owner = 'alice', createdAt = 1_700_000_000_000): BucketRecord => ({ name, owner, createdAt, extras: {} });
+    const bucketTags = { tags: { cost: 'centre-7' }, policy: '{"Version":"2012-10-17","Statement":[]}' };
     const obj = (bucket: string, key: string, over: Partial<ObjectRecord> = {}): ObjectRecord => ({
       bucket,
       key,
@@ -46,6 +47,7 @@ export function metadataStoreContract(
       isDirectory: false,
       partSizes: null,
       dataId: `data-${key}`,
+      extras: { tags: { team: 'a' }, storageClass: 'STANDARD' },
       ...over,
     });
     const upload = (bucket: string, key: string, uploadId = uniq('up')): UploadRecord => ({
@@ -56,6 +58,7 @@ export function metadataStoreContract(
       initiated: 1_700_000_002_000,
       headers: { 'content-type': 'application/zip' },
       userMetadata: { origin: 'test' },
+      extras: { checksumAlgorithm: 'CRC32' },
     });
     const part = (uploadId: string, partNumber: number, over: Partial<PartRecord> = {}): PartRecord => ({
       uploadId,
@@ -64,6 +67,7 @@ export function metadataStoreContract(
       etag: `etag${partNumber}`.padEnd(32, '0'),
       lastModified: 1_700_000_003_000 + partNumber,
       path: `.parts/${uploadId}/${partNumber}`,
+      extras: { checksum: 'AAAAAA==' },
       ...over,
     });
     const newBucket = async (label = 'bkt'): Promise<string> => {
@@ -79,15 +83,23 @@ export function metadataStoreContract(
       it('creates and gets a bucket; a missing one is undefined', async () => {
         const b = uniq('get');
         await store.createBucket(bucketRec(b, 'alice', 42));
-        assert.deepEqual(await store.getBucket(b), { name: b, owner: 'alice', createdAt: 42 });
+        assert.deepEqual(await store.getBucket(b), { name: b, owner: 'alice', createdAt: 42, extras: {} });
         assert.equal(await store.getBucket(uniq('missing')), undefined);
+      });
+
+      it('replaces a bucket\'s extras, and refuses a missing bucket', async () => {
+        const b = uniq('extras');
+        await store.createBucket(bucketRec(b, 'alice', 5));
+        await store.updateBucketExtras(b, bucketTags);
+        assert.deepEqual(await store.getBucket(b), { name: b, owner: 'alice', createdAt: 5, extras: bucketTags });
+        await assert.rejects(store.updateBucketExtras(uniq('missing'), {}), MetaNotFoundError);
       });
 
       it('rejects a taken name with MetaConflictError and keeps the original', async () => {
         const b = uniq('dup');
         await store.createBucket(bucketRec(b, 'alice', 1));
         await assert.rejects(store.createBucket(bucketRec(b, 'bob', 2)), MetaConflictError);
-        assert.deepEqual(await store.getBucket(b), { name: b, owner: 'alice', createdAt: 1 });
+        assert.deepEqual(await store.getBucket(b), { name: b, owner: 'alice', createdAt: 1, extras: {} });
       });
 
       it('lists by owner, or all, sorted by name', async () => {
@@ -98,9 +110,9 @@ export function metadataStoreContract(
         const foreign = `${owner}-0-${run}`;
         await store.createBucket(bucketRec(foreign, other, 8));
         assert.deepEqual(await store.listBuckets(owner), [
-          { name: `${owner}-a-${run}`, owner, createdAt: 7 },
-          { name: `${owner}-b-${run}`, owner, createdAt: 7 },
-          { name: `${owner}-c-${run}`, owner, createdAt: 7 },
+          { name: `${owner}-a-${run}`, owner, createdAt: 7, extras: {} },
+          { name: `${owner}-b-${run}`, owner, createdAt: 7, extras: {} },
+          { name: `${owner}-c-${run}`, owner, createdAt: 7, extras: {} },
         ]);
         const all = await store.listBuckets();
         const ours = all.map((b) => b.name).filter((n) => n.startsWith(owner));

@@ -2,11 +2,47 @@
 // SQLite (embedded default) and PostgreSQL (many nodes) implement it; one
 // contract suite (contract.ts) runs against each.
 
+/** A bucket's sub-resource documents, stored as given and validated on the way in. */
+export interface BucketExtras {
+  tags?: Record<string, string>;
+  /** The access control list, as the acl module models it. */
+  acl?: unknown;
+  /** The bucket policy JSON text. */
+  policy?: string;
+  /** CORS rules, as the cors module models them. */
+  cors?: unknown;
+}
+
 export interface BucketRecord {
   name: string;
   owner: string;
   /** epoch milliseconds */
   createdAt: number;
+  extras: BucketExtras;
+}
+
+/** S3 sub-resources and attributes of an object beyond its headers. */
+export interface ObjectExtras {
+  tags?: Record<string, string>;
+  acl?: unknown;
+  storageClass?: string;
+  /** The object's checksum: algorithm (CRC32, ...), base64 value, and whether it covers the whole object or is a checksum of part checksums. */
+  checksum?: { algorithm: string; value: string; type: 'FULL_OBJECT' | 'COMPOSITE' };
+  /** For multipart objects: each part's checksum (same algorithm), for GetObjectAttributes. */
+  partChecksums?: string[];
+}
+
+export interface UploadExtras {
+  tags?: Record<string, string>;
+  acl?: unknown;
+  storageClass?: string;
+  checksumAlgorithm?: string;
+  checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+export interface PartExtras {
+  /** Checksum of the part's bytes in the upload's algorithm, base64. */
+  checksum?: string;
 }
 
 /** Versions from day one: `versionId` is 'null' while a bucket is unversioned. */
@@ -32,6 +68,7 @@ export interface ObjectRecord {
   partSizes: number[] | null;
   /** Unique per write: with the key it names one content version (cache pages use it). */
   dataId: string;
+  extras: ObjectExtras;
 }
 
 export interface UploadRecord {
@@ -42,6 +79,7 @@ export interface UploadRecord {
   initiated: number;
   headers: Record<string, string>;
   userMetadata: Record<string, string>;
+  extras: UploadExtras;
 }
 
 export interface PartRecord {
@@ -53,6 +91,7 @@ export interface PartRecord {
   lastModified: number;
   /** Where the part's bytes live in the under-storage. */
   path: string;
+  extras: PartExtras;
 }
 
 /**
@@ -103,6 +142,8 @@ export interface MetadataStore {
   /** Creates the bucket; MetaConflictError if the name is taken. */
   createBucket(bucket: BucketRecord): Promise<void>;
   getBucket(name: string): Promise<BucketRecord | undefined>;
+  /** Replaces the bucket's sub-resource documents; MetaNotFoundError if it is gone. */
+  updateBucketExtras(name: string, extras: BucketExtras): Promise<void>;
   /** All buckets of one owner, or all buckets when owner is undefined, sorted by name. */
   listBuckets(owner?: string): Promise<BucketRecord[]>;
   /** Deletes the bucket (no-op if absent); MetaConflictError if it still holds objects or uploads. */

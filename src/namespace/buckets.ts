@@ -9,7 +9,7 @@ export async function createBucket(deps: NamespaceDeps, name: string, owner: str
   validateBucketName(name);
   const existing = await deps.store.getBucket(name);
   if (existing) throw alreadyExists(existing, owner);
-  const record: BucketRecord = { name, owner, createdAt: Date.now() };
+  const record: BucketRecord = { name, owner, createdAt: Date.now(), extras: {} };
   await deps.storage.mkdir(name);
   try {
     await deps.store.createBucket(record);

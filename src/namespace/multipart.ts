@@ -2,7 +2,7 @@
 // under-storage, never in process memory, so any node can finish an upload.
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { NULL_VERSION, type ObjectRecord, type PartRecord, type UploadRecord } from '../meta/metadata-store.ts';
+import { NULL_VERSION, type ObjectRecord, type PartExtras, type PartRecord, type UploadExtras, type UploadRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import { requireBucket } from './buckets.ts';
 import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
@@ -14,7 +14,7 @@ export const MAX_PART_NUMBER = 10_000;
 
 export async function createUpload(
   deps: NamespaceDeps,
-  req: { bucket: string; key: string; user: string; headers: Record<string, string>; userMetadata: Record<string, string> },
+  req: { bucket: string; key: string; user: string; headers: Record<string, string>; userMetadata: Record<string, string>; extras: UploadExtras },
 ): Promise<UploadRecord> {
   validateKey(req.key);
   if (isDirectoryKey(req.key)) throw new S3Error('InvalidArgument', 'A key ending in "/" is a directory and cannot be uploaded in parts.', { Key: req.key });
@@ -29,6 +29,7 @@ export async function createUpload(
     initiated: Date.now(),
     headers: req.headers,
     userMetadata: req.userMetadata,
+    extras: req.extras,
   };
   await deps.store.createUpload(upload);
   return upload;
@@ -55,14 +56,14 @@ export function parsePartNumber(text: string | null): number {
 
 export async function uploadPart(
   deps: NamespaceDeps,
-  req: { bucket: string; key: string; uploadId: string; partNumber: number; contentLength?: number; body: BodySource; signal?: AbortSignal },
+  req: { bucket: string; key: string; uploadId: string; partNumber: number; contentLength?: number; body: BodySource; signal?: AbortSignal; extras?: PartExtras },
 ): Promise<PartRecord> {
   await requireUpload(deps, req.bucket, req.key, req.uploadId);
   const { staged, md5, size } = await stageBody(deps, req.body(), req.contentLength, req.signal);
   // A unique name per attempt: a retried part never overwrites data a listing may still show.
   const path = `.strata/uploads/${req.uploadId}/${req.partNumber}-${randomBytes(6).toString('hex')}`;
   await deps.storage.commit(staged, path);
-  const part: PartRecord = { uploadId: req.uploadId, partNumber: req.partNumber, size, etag: md5, lastModified: Date.now(), path };
+  const part: PartRecord = { uploadId: req.uploadId, partNumber: req.partNumber, size, etag: md5, lastModified: Date.now(), path, extras: req.extras ?? {} };
   // The upload may have been completed or aborted while the part streamed in.
   if (!(await deps.store.getUpload(req.uploadId))) {
     await deps.storage.deleteFile(path);
@@ -167,6 +168,7 @@ export async function completeUpload(
     isDirectory: false,
     partSizes: chosen.map((p) => p.size),
     dataId: newDataId(),
+    extras: { tags: upload.extras.tags, acl: upload.extras.acl, storageClass: upload.extras.storageClass },
   };
   await commitObject(deps, staged, row, async () => {
     await deps.store.completeUpload(req.uploadId, row);

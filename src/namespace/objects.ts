@@ -52,6 +52,7 @@ export async function putObject(deps: NamespaceDeps, req: WriteRequest): Promise
     isDirectory: false,
     partSizes: null,
     dataId: newDataId(),
+    extras: req.extras,
   };
   await commitObject(deps, staged, row);
   return row;
@@ -75,6 +76,7 @@ async function putDirectoryMarker(deps: NamespaceDeps, req: WriteRequest): Promi
     isDirectory: true,
     partSizes: null,
     dataId: newDataId(),
+    extras: req.extras,
   };
   await deps.locks.run(lockKey(req.bucket, req.key), async () => {
     try {

@@ -31,6 +31,7 @@ function foundRow(bucket: string, key: string, owner: string, status: FileStatus
     isDirectory: status.isDirectory,
     partSizes: null,
     dataId: newDataId(),
+    extras: {},
   };
 }
 

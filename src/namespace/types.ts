@@ -1,6 +1,6 @@
 // What the namespace layers share: their dependencies and the shape of a write.
 import type { Readable } from 'node:stream';
-import type { MetadataStore } from '../meta/metadata-store.ts';
+import type { MetadataStore, ObjectExtras } from '../meta/metadata-store.ts';
 import type { UnderStorage } from '../storage/under-storage.ts';
 import type { KeyedLock } from '../util/keyed-lock.ts';
 
@@ -29,6 +29,7 @@ export interface WriteRequest {
   user: string;
   headers: Record<string, string>;
   userMetadata: Record<string, string>;
+  extras: ObjectExtras;
   /** Declared length (Content-Length or x-amz-decoded-content-length), when known. */
   contentLength?: number;
   body: BodySource;

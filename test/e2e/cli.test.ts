@@ -40,8 +40,11 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<CliResul
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
+    // A hung CLI fails its test rather than the whole run.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
     child.on('close', (code) => {
+      clearTimeout(timer);
       const stdout = Buffer.concat(out);
       resolve({ code, stdout: stdout.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), out: stdout });
     });
@@ -201,6 +204,9 @@ describe('strata CLI against a running server', () => {
     // Into a directory: the local name is kept.
     r = await fs('copyFromLocal', join(work, 'big.bin'), '/bucket-one/sub');
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, `Copied ${join(work, 'big.bin')} to /bucket-one/sub/big.bin\n`, '']);
+    // A trailing "/" means "into": here it replaces the file just written, with the same bytes.
+    r = await fs('copyFromLocal', join(work, 'big.bin'), '/bucket-one/sub/');
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, `Copied ${join(work, 'big.bin')} to /bucket-one/sub/big.bin\n`, '']);
     assert.equal((await entryOf('/bucket-one/sub/big.bin')).size, 20 * MiB);
     assert.equal((await entryOf('/bucket-one/sub/big.bin')).etag, md5(big));
   });
@@ -308,7 +314,9 @@ describe('strata CLI against a running server', () => {
     r = await fs('rm', '/bucket-one/nope.txt');
     assert.deepEqual([r.code, r.stderr], [1, 'strata: Path /bucket-one/nope.txt does not exist.\n']);
     r = await fs('copyFromLocal', join(work, 'missing.txt'), '/bucket-one/x.txt');
-    assert.deepEqual([r.code, r.stderr], [1, `strata: ${join(work, 'missing.txt')}: no such file\n`]);
+    assert.deepEqual([r.code, r.stderr], [1, `strata: ${join(work, 'missing.txt')}: no such file or directory\n`]);
+    r = await fs('copyFromLocal', join(work, 'small.txt'), '/');
+    assert.deepEqual([r.code, r.stderr], [1, 'strata: /small.txt: files cannot sit at the top level, whose directories are the buckets\n']);
     r = await fs('copyFromLocal', join(work, 'small.txt'), '/no-such-bucket/x.txt');
     assert.deepEqual([r.code, r.stderr], [1, 'strata: /no-such-bucket/x.txt: The specified bucket does not exist\n']);
   });

@@ -32,6 +32,7 @@ const row = (bucket: string, key: string): ObjectRecord => ({
   isDirectory: false,
   partSizes: null,
   dataId: key,
+  extras: {},
 });
 
 /** The plan's detail lines, from a second connection (the store keeps its own private). */
@@ -102,12 +103,12 @@ describe('SqliteMetadataStore specifics', () => {
     ]);
   });
 
-  it('creates the schema as version 1 in WAL mode and refuses a newer schema', async () => {
+  it('creates the schema at the latest version in WAL mode and refuses a newer schema', async () => {
     const file = join(root, 'schema.db');
     await SqliteMetadataStore.open(file, { durable: false }).close();
     await SqliteMetadataStore.open(file, { durable: false }).close();
     const db = new DatabaseSync(file);
-    assert.equal(db.prepare('PRAGMA user_version').get()?.user_version, 1);
+    assert.equal(db.prepare('PRAGMA user_version').get()?.user_version, 2);
     assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
     const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
     assert.deepEqual(tables.map((t) => t.name), ['buckets', 'intents', 'objects', 'parts', 'uploads']);
@@ -119,7 +120,7 @@ describe('SqliteMetadataStore specifics', () => {
   it('works with durable=false and rejects writes after close', async () => {
     const file = join(root, 'fast.db');
     let store = SqliteMetadataStore.open(file, { durable: false });
-    await store.createBucket({ name: 'b', owner: 'o', createdAt: 1 });
+    await store.createBucket({ name: 'b', owner: 'o', createdAt: 1, extras: {} });
     await store.putObject(row('b', 'k'));
     await store.close();
     await assert.rejects(store.putObject(row('b', 'late')), /closed/);
@@ -132,7 +133,7 @@ describe('SqliteMetadataStore specifics', () => {
   it('pages a prefix of a 100,000-row bucket', async () => {
     const store = SqliteMetadataStore.open(join(root, 'big.db'), { durable: false });
     try {
-      await store.createBucket({ name: 'big', owner: 'o', createdAt: 1 });
+      await store.createBucket({ name: 'big', owner: 'o', createdAt: 1, extras: {} });
       const pad = (n: number, w: number) => String(n).padStart(w, '0');
       const writes: Promise<void>[] = [];
       for (let i = 0; i < 100_000; i++) {

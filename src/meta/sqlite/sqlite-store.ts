@@ -2,11 +2,12 @@
 // Writes are group-committed (every write queued during one event-loop turn shares
 // one transaction and one fsync); reads run directly against the committed state.
 import { mkdirSync } from 'node:fs';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 import { MetaConflictError, MetaNotFoundError } from '../metadata-store.ts';
 import type { BucketRecord, IntentRecord, ListObjectsQuery, ListUploadsQuery, MetadataStore } from '../metadata-store.ts';
-import type { ObjectRecord, PartRecord, UploadRecord } from '../metadata-store.ts';
+import type { BucketExtras, ObjectExtras, ObjectRecord, PartExtras, PartRecord, UploadExtras, UploadRecord } from '../metadata-store.ts';
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -40,12 +41,18 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE intents (
      id TEXT NOT NULL PRIMARY KEY, staged_path TEXT NOT NULL, object TEXT NOT NULL, created INTEGER NOT NULL
    ) STRICT;`,
+  // Sub-resources (tags, ACLs, checksums, policies, ...) as one JSON document per row.
+  `ALTER TABLE buckets ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE objects ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE uploads ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE parts ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 const OBJECT_COLUMNS =
-  'bucket, key, version_id, size, etag, last_modified, owner, headers, user_metadata, is_directory, part_sizes, data_id';
-const UPLOAD_COLUMNS = 'upload_id, bucket, key, owner, initiated, headers, user_metadata';
-const PART_COLUMNS = 'upload_id, part_number, size, etag, last_modified, path';
+  'bucket, key, version_id, size, etag, last_modified, owner, headers, user_metadata, is_directory, part_sizes, data_id, extras';
+const UPLOAD_COLUMNS = 'upload_id, bucket, key, owner, initiated, headers, user_metadata, extras';
+const PART_COLUMNS = 'upload_id, part_number, size, etag, last_modified, path, extras';
+const BUCKET_COLUMNS = 'name, owner, created_at, extras';
 
 /**
  * The smallest string greater than every string that starts with `prefix`, or
@@ -140,8 +147,12 @@ const str = (v: SQLOutputValue): string => v as string;
 const num = (v: SQLOutputValue): number => v as number;
 const map = (v: SQLOutputValue): Record<string, string> => JSON.parse(v as string) as Record<string, string>;
 
+function json<T>(v: SQLOutputValue): T {
+  return JSON.parse(v as string) as T;
+}
+
 function toBucket(r: Row): BucketRecord {
-  return { name: str(r.name), owner: str(r.owner), createdAt: num(r.created_at) };
+  return { name: str(r.name), owner: str(r.owner), createdAt: num(r.created_at), extras: json<BucketExtras>(r.extras) };
 }
 
 function toObject(r: Row): ObjectRecord {
@@ -150,6 +161,7 @@ function toObject(r: Row): ObjectRecord {
     lastModified: num(r.last_modified), owner: str(r.owner), headers: map(r.headers),
     userMetadata: map(r.user_metadata), isDirectory: r.is_directory === 1,
     partSizes: r.part_sizes === null ? null : (JSON.parse(str(r.part_sizes)) as number[]), dataId: str(r.data_id),
+    extras: json<ObjectExtras>(r.extras),
   };
 }
 
@@ -157,7 +169,7 @@ function objectParams(o: ObjectRecord): SQLInputValue[] {
   return [
     o.bucket, o.key, o.versionId, o.size, o.etag, o.lastModified, o.owner,
     JSON.stringify(o.headers), JSON.stringify(o.userMetadata), o.isDirectory ? 1 : 0,
-    o.partSizes === null ? null : JSON.stringify(o.partSizes), o.dataId,
+    o.partSizes === null ? null : JSON.stringify(o.partSizes), o.dataId, JSON.stringify(o.extras),
   ];
 }
 
@@ -165,13 +177,14 @@ function toUpload(r: Row): UploadRecord {
   return {
     uploadId: str(r.upload_id), bucket: str(r.bucket), key: str(r.key), owner: str(r.owner),
     initiated: num(r.initiated), headers: map(r.headers), userMetadata: map(r.user_metadata),
+    extras: json<UploadExtras>(r.extras),
   };
 }
 
 function toPart(r: Row): PartRecord {
   return {
     uploadId: str(r.upload_id), partNumber: num(r.part_number), size: num(r.size), etag: str(r.etag),
-    lastModified: num(r.last_modified), path: str(r.path),
+    lastModified: num(r.last_modified), path: str(r.path), extras: json<PartExtras>(r.extras),
   };
 }
 
@@ -184,6 +197,8 @@ function toIntent(r: Row): IntentRecord {
 interface PendingWrite {
   apply(): () => void;
   fail(reason: unknown): void;
+  /** Whether the caller must wait for the commit to reach the disk. */
+  durable: boolean;
 }
 
 function migrate(db: DatabaseSync): void {
@@ -212,10 +227,11 @@ function prepareStatements(db: DatabaseSync) {
     savepoint: p('SAVEPOINT op'),
     release: p('RELEASE op'),
     rollbackTo: p('ROLLBACK TO op'),
-    insertBucket: p('INSERT INTO buckets (name, owner, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
-    getBucket: p('SELECT name, owner, created_at FROM buckets WHERE name = ?'),
-    listAllBuckets: p('SELECT name, owner, created_at FROM buckets ORDER BY name'),
-    listOwnerBuckets: p('SELECT name, owner, created_at FROM buckets WHERE owner = ? ORDER BY name'),
+    insertBucket: p(`INSERT INTO buckets (${BUCKET_COLUMNS}) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+    updateBucketExtras: p('UPDATE buckets SET extras = ? WHERE name = ?'),
+    getBucket: p(`SELECT ${BUCKET_COLUMNS} FROM buckets WHERE name = ?`),
+    listAllBuckets: p(`SELECT ${BUCKET_COLUMNS} FROM buckets ORDER BY name`),
+    listOwnerBuckets: p(`SELECT ${BUCKET_COLUMNS} FROM buckets WHERE owner = ? ORDER BY name`),
     bucketHasObject: p('SELECT 1 FROM objects WHERE bucket = ? LIMIT 1'),
     bucketHasUpload: p('SELECT 1 FROM uploads WHERE bucket = ? LIMIT 1'),
     deleteBucket: p('DELETE FROM buckets WHERE name = ?'),
@@ -224,13 +240,13 @@ function prepareStatements(db: DatabaseSync) {
       `SELECT ${OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?
        ORDER BY last_modified DESC, version_id DESC LIMIT 1`,
     ),
-    putObject: p(`INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    putObject: p(`INSERT OR REPLACE INTO objects (${OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     deleteObject: p('DELETE FROM objects WHERE bucket = ? AND key = ? AND version_id = ?'),
-    insertUpload: p(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+    insertUpload: p(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
     getUpload: p(`SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE upload_id = ?`),
     deleteUpload: p('DELETE FROM uploads WHERE upload_id = ?'),
     getPart: p(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? AND part_number = ?`),
-    putPart: p(`INSERT OR REPLACE INTO parts (${PART_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`),
+    putPart: p(`INSERT OR REPLACE INTO parts (${PART_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     listParts: p(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? AND part_number > ? ORDER BY part_number LIMIT ?`),
     allParts: p(`SELECT ${PART_COLUMNS} FROM parts WHERE upload_id = ? ORDER BY part_number`),
     deleteParts: p('DELETE FROM parts WHERE upload_id = ?'),
@@ -248,10 +264,16 @@ export class SqliteMetadataStore implements MetadataStore {
   private queue: PendingWrite[] = [];
   private flushScheduled = false;
   private closed = false;
+  private readonly walPath: string | undefined;
+  private wal: Promise<FileHandle> | undefined;
+  /** The WAL sync that has been asked for but not started: later batches join it. */
+  private nextSync: Promise<void> | undefined;
+  private lastSync: Promise<void> = Promise.resolve();
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, walPath: string | undefined) {
     this.db = db;
     this.stmt = prepareStatements(db);
+    this.walPath = walPath;
   }
 
   static open(file: string, options: { durable: boolean }): SqliteMetadataStore {
@@ -260,10 +282,13 @@ export class SqliteMetadataStore implements MetadataStore {
     try {
       db.exec('PRAGMA busy_timeout = 10000');
       db.exec('PRAGMA journal_mode = WAL');
-      // FULL fsyncs the WAL at every commit, which is what makes a resolved write durable.
-      db.exec(`PRAGMA synchronous = ${options.durable ? 'FULL' : 'OFF'}`);
+      // Durable mode does not let SQLite fsync at COMMIT (that would block the
+      // event loop): it fsyncs the WAL file itself, off the main thread, once
+      // per group of commits, before any of their writers is answered.
+      // NORMAL keeps checkpoints synced, so the main file is never behind the WAL it dropped.
+      db.exec(`PRAGMA synchronous = ${options.durable ? 'NORMAL' : 'OFF'}`);
       migrate(db);
-      return new SqliteMetadataStore(db);
+      return new SqliteMetadataStore(db, options.durable ? `${file}-wal` : undefined);
     } catch (err) {
       db.close();
       throw err;
@@ -272,7 +297,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async createBucket(bucket: BucketRecord): Promise<void> {
     return this.enqueue(() => {
-      const r = this.stmt.insertBucket.run(bucket.name, bucket.owner, bucket.createdAt);
+      const r = this.stmt.insertBucket.run(bucket.name, bucket.owner, bucket.createdAt, JSON.stringify(bucket.extras));
       if (r.changes === 0) throw new MetaConflictError(`bucket ${bucket.name} already exists`);
     });
   }
@@ -293,6 +318,14 @@ export class SqliteMetadataStore implements MetadataStore {
       if (this.stmt.bucketHasObject.get(name)) throw new MetaConflictError(`bucket ${name} is not empty`);
       if (this.stmt.bucketHasUpload.get(name)) throw new MetaConflictError(`bucket ${name} has uploads in progress`);
       this.stmt.deleteBucket.run(name);
+    });
+  }
+
+  async updateBucketExtras(name: string, extras: BucketExtras): Promise<void> {
+    return this.enqueue(() => {
+      if (this.stmt.updateBucketExtras.run(JSON.stringify(extras), name).changes === 0) {
+        throw new MetaNotFoundError(`bucket ${name} does not exist`);
+      }
     });
   }
 
@@ -324,7 +357,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.enqueue(() => {
       const r = this.stmt.insertUpload.run(
         upload.uploadId, upload.bucket, upload.key, upload.owner, upload.initiated,
-        JSON.stringify(upload.headers), JSON.stringify(upload.userMetadata),
+        JSON.stringify(upload.headers), JSON.stringify(upload.userMetadata), JSON.stringify(upload.extras),
       );
       if (r.changes === 0) throw new MetaConflictError(`upload ${upload.uploadId} already exists`);
     });
@@ -354,7 +387,7 @@ export class SqliteMetadataStore implements MetadataStore {
       // A part landing after an abort would be an orphan row nothing ever cleans up.
       if (!this.stmt.getUpload.get(part.uploadId)) throw new MetaNotFoundError(`upload ${part.uploadId} does not exist`);
       const old = this.stmt.getPart.get(part.uploadId, part.partNumber);
-      this.stmt.putPart.run(part.uploadId, part.partNumber, part.size, part.etag, part.lastModified, part.path);
+      this.stmt.putPart.run(part.uploadId, part.partNumber, part.size, part.etag, part.lastModified, part.path, JSON.stringify(part.extras));
       return old === undefined ? undefined : toPart(old);
     });
   }
@@ -380,10 +413,11 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async resolveIntent(id: string, object: ObjectRecord | undefined): Promise<void> {
+    // Not waited to disk: the intent already is, and recovery finishes it the same way.
     return this.enqueue(() => {
       if (object !== undefined) this.stmt.putObject.run(...objectParams(object));
       if (this.stmt.deleteIntent.run(id).changes === 0) throw new MetaNotFoundError(`intent ${id} does not exist`);
-    });
+    }, false);
   }
 
   async listIntents(): Promise<IntentRecord[]> {
@@ -394,7 +428,24 @@ export class SqliteMetadataStore implements MetadataStore {
     if (this.closed) return;
     this.closed = true;
     this.flush();
+    await this.lastSync.catch(() => {});
+    if (this.wal) await (await this.wal).close().catch(() => {});
     this.db.close();
+  }
+
+  /** fdatasync of the WAL, shared by every commit made before it starts. */
+  private syncWal(): Promise<void> {
+    if (this.walPath === undefined) return Promise.resolve();
+    if (this.nextSync) return this.nextSync;
+    const walPath = this.walPath;
+    const next = this.lastSync.catch(() => {}).then(async () => {
+      this.nextSync = undefined;
+      this.wal ??= openFile(walPath, 'r');
+      await (await this.wal).datasync();
+    });
+    this.nextSync = next;
+    this.lastSync = next;
+    return next;
   }
 
   private listStatement(sql: string): StatementSync {
@@ -406,7 +457,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return s;
   }
 
-  private enqueue<T>(run: () => T): Promise<T> {
+  private enqueue<T>(run: () => T, durable = true): Promise<T> {
     if (this.closed) return Promise.reject(new Error('metadata store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
@@ -415,6 +466,7 @@ export class SqliteMetadataStore implements MetadataStore {
           return () => resolve(value);
         },
         fail: reject,
+        durable,
       });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -425,8 +477,8 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /**
    * Runs every queued write in one transaction, each in its own savepoint so a
-   * failing write rolls back alone. Promises settle only after COMMIT returns:
-   * with synchronous=FULL a resolved write is on disk.
+   * failing write rolls back alone. Promises settle only after COMMIT returns
+   * and, for durable writes in durable mode, after the WAL is synced.
    */
   private flush(): void {
     this.flushScheduled = false;
@@ -457,6 +509,13 @@ export class SqliteMetadataStore implements MetadataStore {
       for (const op of batch) op.fail(err);
       return;
     }
-    for (const s of settle) s();
+    if (this.walPath === undefined || !batch.some((op) => op.durable)) {
+      for (const s of settle) s();
+      return;
+    }
+    this.syncWal().then(
+      () => { for (const s of settle) s(); },
+      (err: unknown) => { for (const op of batch) op.fail(err); },
+    );
   }
 }

@@ -16,6 +16,7 @@ export const createMultipartUpload: Handler = async (ctx) => {
     user: ctx.user,
     headers: storedHeadersFrom(ctx),
     userMetadata: userMetadataFrom(ctx),
+    extras: {},
   });
   return {
     xml: elA('InitiateMultipartUploadResult', { xmlns: S3_XMLNS },

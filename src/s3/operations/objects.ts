@@ -11,6 +11,7 @@ export const putObject: Handler = async (ctx) => {
     user: ctx.user,
     headers: storedHeadersFrom(ctx),
     userMetadata: userMetadataFrom(ctx),
+    extras: {},
     contentLength: ctx.contentLength,
     body: () => ctx.body(),
     signal: ctx.signal,
