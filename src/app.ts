@@ -30,7 +30,7 @@ export async function startStrata(config: Config, logger: Logger = pino({ level:
   if (recovered.completed + recovered.rolledBack > 0) logger.info(recovered, 'recovered writes interrupted by a crash');
 
   const settings = { region: config.region, prefix: config.prefix, defaultUser: config.defaultUser };
-  const server = createS3Server({ ns, settings, logger, fallback: createAdminHandler(ns, settings) });
+  const server = createS3Server({ ns, settings, logger, fallback: createAdminHandler(ns, settings, logger) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

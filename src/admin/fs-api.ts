@@ -3,6 +3,7 @@
 // directories; keys with '/' are paths.
 // Routes: GET ls|stat|cat, PUT write, POST mkdir|sync, DELETE rm; all take ?path=.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 import { pipeline } from 'node:stream/promises';
 import { identifySimple } from '../auth/simple.ts';
 import type { ObjectRecord } from '../meta/metadata-store.ts';
@@ -79,8 +80,8 @@ async function listDir(ns: Namespace, bucket: string, key: string, sync: boolean
   return entries;
 }
 
-async function stat(ns: Namespace, bucket: string, key: string): Promise<FsEntry> {
-  if (bucket === '') return dirEntry('/', 'root', 0);
+async function stat(ns: Namespace, bucket: string, key: string, rootOwner = 'root'): Promise<FsEntry> {
+  if (bucket === '') return dirEntry('/', rootOwner, 0);
   const b = await ns.getBucket(bucket);
   if (key === '') return dirEntry(`/${bucket}`, b.owner, b.createdAt);
   const file = await ns.headObject(bucket, key).catch((err: unknown) => {
@@ -126,9 +127,20 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-export function createAdminHandler(ns: Namespace, settings: S3Settings): FallbackHandler {
+/** Brings the rows under a path in line with the storage now: a bucket or directory recursively, a file by its parent. */
+async function syncPath(ns: Namespace, bucket: string, key: string): Promise<void> {
+  if (bucket === '') {
+    await ns.syncBuckets();
+    return;
+  }
+  await ns.syncNow(bucket, key === '' ? '' : `${key}/`, true);
+  if (key !== '') await ns.syncNow(bucket, key, false);
+}
+
+export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: Logger): FallbackHandler {
   return async (req: IncomingMessage, res: ServerResponse, rawPath: string, query: URLSearchParams) => {
     if (!rawPath.startsWith(FS_API_PREFIX)) return false;
+    const started = process.hrtime.bigint();
     const action = rawPath.slice(FS_API_PREFIX.length);
     const method = req.method ?? 'GET';
     try {
@@ -136,7 +148,8 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings): Fallbac
       const user = identifySimple(req.headers.authorization, query, settings.defaultUser).user;
       const flag = (name: string): boolean => query.get(name) === 'true';
       if (method === 'GET' && action === 'ls') {
-        const target = await stat(ns, bucket, key);
+        if (flag('sync')) await syncPath(ns, bucket, key);
+        const target = await stat(ns, bucket, key, settings.defaultUser);
         if (!target.isDirectory) return sendJson(res, 200, { entries: [target] }), true;
         const entries: FsEntry[] = [];
         const walk = async (b: string, k: string): Promise<void> => {
@@ -151,25 +164,32 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings): Fallbac
         await walk(bucket, key);
         sendJson(res, 200, { entries });
       } else if (method === 'GET' && action === 'stat') {
-        sendJson(res, 200, await stat(ns, bucket, key));
+        sendJson(res, 200, await stat(ns, bucket, key, settings.defaultUser));
       } else if (method === 'GET' && action === 'cat') {
+        if ((await stat(ns, bucket, key)).isDirectory) throw new S3Error('InvalidRequest', `${query.get('path')} is a directory.`);
         const { row, body } = await ns.openObject(bucket, key);
         res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': row.size });
         await pipeline(body, res);
       } else if (method === 'PUT' && action === 'write') {
         const length = req.headers['content-length'];
+        const expectContinue = /100-continue/i.test(String(req.headers.expect ?? ''));
         const row = await ns.putObject({
           bucket, key, user, headers: {}, userMetadata: {}, extras: {},
           contentLength: length === undefined ? undefined : Number(length),
-          body: () => req,
+          body: () => {
+            if (expectContinue) res.writeContinue();
+            return req;
+          },
         });
         sendJson(res, 200, fileEntry(row));
       } else if (method === 'POST' && action === 'mkdir') {
+        const existing = await stat(ns, bucket, key).catch(() => undefined);
+        if (existing) throw new S3Error('PathAlreadyExists', `${query.get('path')} already exists.`);
         if (key === '') await ns.createBucket(bucket, user);
         else await ns.putObject({ bucket, key: `${key}/`, user, headers: {}, userMetadata: {}, extras: {}, body: () => req });
         sendJson(res, 200, await stat(ns, bucket, key));
       } else if (method === 'POST' && action === 'sync') {
-        await ns.syncNow(bucket, key === '' ? '' : `${key}/`, true);
+        await syncPath(ns, bucket, key);
         sendJson(res, 200, { synced: query.get('path') });
       } else if (method === 'DELETE' && action === 'rm') {
         sendJson(res, 200, { removed: await remove(ns, bucket, key, flag('recursive')) });
@@ -177,10 +197,13 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings): Fallbac
         sendJson(res, 404, { error: 'NoSuchAction', message: `${method} ${rawPath} is not part of the FS API` });
       }
     } catch (err) {
+      if (!isS3Error(err)) logger.error({ err, action }, 'FS API request failed');
       if (res.headersSent) res.destroy();
       else if (isS3Error(err)) sendJson(res, err.status, { error: err.code, message: err.message });
       else sendJson(res, 500, { error: 'InternalError', message: 'internal error' });
     }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    logger.info({ op: `fs.${action}`, path: query.get('path'), status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
     return true;
   };
 }

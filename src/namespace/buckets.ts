@@ -51,6 +51,26 @@ export async function deleteBucket(deps: NamespaceDeps, name: string): Promise<v
   await removeTreeIfOnlyDirs(deps, name);
 }
 
+export async function importBucketDirectories(deps: NamespaceDeps): Promise<string[]> {
+  const imported: string[] = [];
+  for (const entry of await deps.storage.list('')) {
+    if (!entry.isDirectory || entry.name.startsWith('.')) continue;
+    try {
+      validateBucketName(entry.name);
+    } catch {
+      continue; // not a name S3 clients could address
+    }
+    if (await deps.store.getBucket(entry.name)) continue;
+    try {
+      await deps.store.createBucket({ name: entry.name, owner: deps.options.defaultOwner, createdAt: Date.now(), extras: {} });
+      imported.push(entry.name);
+    } catch (err) {
+      if (!(err instanceof MetaConflictError)) throw err;
+    }
+  }
+  return imported;
+}
+
 async function removeTreeIfOnlyDirs(deps: NamespaceDeps, path: string): Promise<void> {
   try {
     for (const entry of await deps.storage.list(path)) {

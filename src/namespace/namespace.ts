@@ -66,6 +66,11 @@ export class Namespace {
     return listPage(this.deps, bucket, req);
   }
 
+  /** Directories that other programs made at the top of the storage become buckets, owned by the default owner. */
+  syncBuckets(): Promise<string[]> {
+    return buckets.importBucketDirectories(this.deps);
+  }
+
   /** Forces a sync of the directory holding `prefix` now, whatever the interval. */
   async syncNow(bucket: string, prefix: string, recursive: boolean): Promise<void> {
     await buckets.requireBucket(this.deps, bucket);

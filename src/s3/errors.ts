@@ -40,6 +40,8 @@ export const S3_ERRORS = {
   // Not Amazon codes: a file system has directories, which S3 does not. MinIO
   // answers the same conflicts with XMinioObjectExistsAsDirectory / XMinioParentIsObject.
   ObjectExistsAsDirectory: { status: 409, message: 'The key names a directory that holds other objects; delete them first or choose another key.' },
+  // The FS API's own: mkdir of a path that is already there.
+  PathAlreadyExists: { status: 409, message: 'The path already exists.' },
   ParentIsObject: { status: 409, message: 'A prefix of the key (up to a "/") is already an object, so the key cannot be a file beneath it.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

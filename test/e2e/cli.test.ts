@@ -195,7 +195,9 @@ describe('strata CLI against a running server', () => {
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'Successfully created directory /bucket-one/sub\n', '']);
     r = await fs('mkdir', '/bucket-one');
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, 'strata: /bucket-one: Your previous request to create the named bucket succeeded and you already own it.\n');
+    assert.equal(r.stderr, 'strata: /bucket-one already exists.\n');
+    r = await fs('mkdir', '/bucket-one/sub');
+    assert.deepEqual([r.code, r.stderr], [1, 'strata: /bucket-one/sub already exists.\n']);
   });
 
   it('copyFromLocal uploads a small and a 20 MiB file, without a progress bar when stderr is not a terminal', async () => {
@@ -305,11 +307,11 @@ describe('strata CLI against a running server', () => {
     r = await fs('ls', '/no-such-bucket');
     assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', 'strata: /no-such-bucket: The specified bucket does not exist\n']);
     r = await fs('cat', '/bucket-one/nope.txt');
-    assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', 'strata: /bucket-one/nope.txt: The specified key does not exist.\n']);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', 'strata: Path /bucket-one/nope.txt does not exist.\n']);
     r = await fs('cat', '/bucket-one/sub');
     assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', 'strata: /bucket-one/sub is a directory\n']);
     r = await fs('copyToLocal', '/bucket-one/nope.txt', join(work, 'nope.txt'));
-    assert.deepEqual([r.code, r.stderr], [1, 'strata: /bucket-one/nope.txt: The specified key does not exist.\n']);
+    assert.deepEqual([r.code, r.stderr], [1, 'strata: Path /bucket-one/nope.txt does not exist.\n']);
     assert.ok(!readdirSync(work).some((name) => name.includes('nope')));
     r = await fs('rm', '/bucket-one/nope.txt');
     assert.deepEqual([r.code, r.stderr], [1, 'strata: Path /bucket-one/nope.txt does not exist.\n']);
@@ -355,6 +357,24 @@ describe('strata CLI against a running server', () => {
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, 'Synced /dropzone\n', '']);
     r = await fs('ls', '/dropzone');
     assert.deepEqual(r.stdout.split('\n').map((line) => line.slice(103)), ['/dropzone/dropped.txt', '/dropzone/second.txt', '']);
+
+    // A file changed in place is re-read by a sync of its own path.
+    writeFileSync(join(dataDir, 'dropzone', 'second.txt'), 'two, longer');
+    assert.equal((await fs('sync', '/dropzone/second.txt')).code, 0);
+    assert.equal((await entryOf('/dropzone/second.txt')).size, 11);
+  });
+
+  it('fs sync / turns a directory made in the data directory into a bucket', async () => {
+    mkdirSync(join(dataDir, 'made-by-hand', 'inner'), { recursive: true });
+    writeFileSync(join(dataDir, 'made-by-hand', 'inner', 'f.txt'), 'hand');
+    mkdirSync(join(dataDir, 'Not_A_Bucket'));
+    let r = await fs('sync', '/');
+    assert.equal(r.code, 0, r.stderr);
+    r = await fs('ls', '-R', '--sync', '/made-by-hand');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').map((line) => line.slice(103)), ['/made-by-hand/inner', '/made-by-hand/inner/f.txt', '']);
+    assert.equal((await fs('cat', '/made-by-hand/inner/f.txt')).stdout, 'hand');
+    assert.equal((await fs('ls', '/Not_A_Bucket')).code, 1, 'a directory that is no valid bucket name stays invisible');
   });
 
   it('takes the endpoint and user from STRATA_ENDPOINT and STRATA_USER', async () => {
