@@ -4,12 +4,12 @@
 // Routes: GET ls|stat|cat, PUT write, POST mkdir|sync, DELETE rm; all take ?path=.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { pipeline } from 'node:stream/promises';
 import { identifySimple } from '../auth/simple.ts';
 import type { ObjectRecord } from '../meta/metadata-store.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import type { S3Settings } from '../s3/context.ts';
 import { S3Error, isS3Error } from '../s3/errors.ts';
+import { pipeInto } from '../util/pipe.ts';
 import type { FallbackHandler } from '../s3/server.ts';
 
 export const FS_API_PREFIX = '/api/v1/fs/';
@@ -169,7 +169,7 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: 
         if ((await stat(ns, bucket, key)).isDirectory) throw new S3Error('InvalidRequest', `${query.get('path')} is a directory.`);
         const { row, body } = await ns.openObject(bucket, key);
         res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': row.size });
-        await pipeline(body, res);
+        await pipeInto(body, res);
       } else if (method === 'PUT' && action === 'write') {
         const length = req.headers['content-length'];
         const expectContinue = /100-continue/i.test(String(req.headers.expect ?? ''));

@@ -229,6 +229,14 @@ export function metadataStoreContract(
         assert.deepEqual(await list({ prefix: 'p/', from: 'p/25' }), ['p/3', 'p/4']);
       });
 
+      it('lists keys alone with the same bounds', async () => {
+        const b = await newBucket();
+        await putAll(b, ['p/1', 'p/2', 'p/3', 'q', 'é']);
+        assert.deepEqual(await store.listKeys(b, { prefix: 'p/', after: 'p/1', limit: 100 }), ['p/2', 'p/3']);
+        assert.deepEqual(await store.listKeys(b, { prefix: '', from: 'q', limit: 100 }), ['q', 'é']);
+        assert.deepEqual(await store.listKeys(b, { prefix: '', limit: 2 }), ['p/1', 'p/2']);
+      });
+
       it('honours limit and pages with after', async () => {
         const b = await newBucket();
         await putAll(b, ['k1', 'k2', 'k3', 'k4', 'k5']);

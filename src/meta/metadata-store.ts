@@ -43,6 +43,8 @@ export interface UploadExtras {
 export interface PartExtras {
   /** Checksum of the part's bytes in the upload's algorithm, base64. */
   checksum?: string;
+  /** The algorithm of `checksum` (the upload's; or the client's own choice when the upload named none). */
+  checksumAlgorithm?: string;
 }
 
 /** Versions from day one: `versionId` is 'null' while a bucket is unversioned. */
@@ -158,6 +160,9 @@ export interface MetadataStore {
   listObjects(bucket: string, query: ListObjectsQuery): Promise<ObjectRecord[]>;
 
   /** MetaConflictError if the upload id is taken. */
+  /** The same range scan as listObjects, keys only: for callers that compare names (metadata sync). */
+  listKeys(bucket: string, query: ListObjectsQuery): Promise<string[]>;
+
   createUpload(upload: UploadRecord): Promise<void>;
   getUpload(uploadId: string): Promise<UploadRecord | undefined>;
   listUploads(bucket: string, query: ListUploadsQuery): Promise<UploadRecord[]>;

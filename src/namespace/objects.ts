@@ -1,35 +1,53 @@
 // Objects: write (stream, hash, stage, commit), read, stat and delete.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { NULL_VERSION, type ObjectRecord } from '../meta/metadata-store.ts';
+import { NULL_VERSION, type ObjectExtras, type ObjectRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import { StorageError, type ReadRange, type StagedWrite } from '../storage/under-storage.ts';
 import { DigestStream } from '../util/digest-stream.ts';
+import { pipeInto } from '../util/pipe.ts';
+import { checksumCalculator, settleChecksum, settleEmptyChecksum, type ComputedChecksum } from './body-checksum.ts';
 import { requireBucket } from './buckets.ts';
 import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
 import { isDirectoryKey, objectPath, parentKeys, validateKey } from './names.ts';
 import { importIfPresent } from './sync.ts';
-import { lockKey, type NamespaceDeps, type WriteRequest } from './types.ts';
+import { lockKey, type BodyChecksum, type NamespaceDeps, type WriteRequest } from './types.ts';
 
 const EMPTY_MD5 = createHash('md5').digest('hex');
+const EMPTY_MD5_BASE64 = Buffer.from(EMPTY_MD5, 'hex').toString('base64');
 
-/** Streams a body to staging while hashing it; IncompleteBody if it is shorter than declared. */
+/**
+ * Streams a body to staging while hashing it (MD5, plus the checksum `checks`
+ * asks for, in the same pass); IncompleteBody if it is shorter than declared,
+ * BadDigest if it does not match a checksum the client sent. On either the
+ * staged data is discarded.
+ */
 export async function stageBody(
   deps: NamespaceDeps,
   source: Readable,
   declaredLength: number | undefined,
   signal?: AbortSignal,
-): Promise<{ staged: StagedWrite; md5: string; size: number }> {
-  const digest = new DigestStream();
-  // pipeline (not pipe) so an error in the source, e.g. a bad aws-chunked frame, destroys the staging write.
-  pipeline(source, digest).catch(() => {});
+  checks?: BodyChecksum,
+): Promise<{ staged: StagedWrite; md5: string; size: number; checksum?: ComputedChecksum }> {
+  const digest = new DigestStream(checksumCalculator(checks));
+  // An error in the source (e.g. a bad aws-chunked frame) destroys the digest stream and so fails the staging write.
+  pipeInto(source, digest).catch(() => {});
   const staged = await deps.storage.stage(digest, { signal });
-  if (declaredLength !== undefined && digest.size !== declaredLength) {
+  let checksum: ComputedChecksum | undefined;
+  try {
+    if (declaredLength !== undefined && digest.size !== declaredLength) throw new S3Error('IncompleteBody');
+    checksum = settleChecksum(checks, { checksum: digest.checksumDigest(), md5Base64: () => digest.md5Base64() });
+  } catch (err) {
     await deps.storage.discard(staged);
-    throw new S3Error('IncompleteBody');
+    throw err;
   }
-  return { staged, md5: digest.md5Hex(), size: digest.size };
+  return { staged, md5: digest.md5Hex(), size: digest.size, checksum };
+}
+
+/** The extras a written object records: the request's, plus the checksum of its bytes. */
+function withChecksum(extras: ObjectExtras, checksum: ComputedChecksum | undefined): ObjectExtras {
+  if (checksum === undefined) return extras;
+  return { ...extras, checksum: { algorithm: checksum.algorithm, value: checksum.value, type: 'FULL_OBJECT' } };
 }
 
 export async function putObject(deps: NamespaceDeps, req: WriteRequest): Promise<ObjectRecord> {
@@ -38,7 +56,7 @@ export async function putObject(deps: NamespaceDeps, req: WriteRequest): Promise
   await checkKeyConflicts(deps, req.bucket, req.key);
   if (isDirectoryKey(req.key)) return putDirectoryMarker(deps, req);
 
-  const { staged, md5, size } = await stageBody(deps, req.body(), req.contentLength, req.signal);
+  const { staged, md5, size, checksum } = await stageBody(deps, req.body(), req.contentLength, req.signal, req.checksum);
   const row: ObjectRecord = {
     bucket: req.bucket,
     key: req.key,
@@ -52,9 +70,9 @@ export async function putObject(deps: NamespaceDeps, req: WriteRequest): Promise
     isDirectory: false,
     partSizes: null,
     dataId: newDataId(),
-    extras: req.extras,
+    extras: withChecksum(req.extras, checksum),
   };
-  await commitObject(deps, staged, row);
+  await commitObject(deps, staged, row, undefined, req.precondition);
   return row;
 }
 
@@ -63,6 +81,7 @@ async function putDirectoryMarker(deps: NamespaceDeps, req: WriteRequest): Promi
   let size = 0;
   for await (const chunk of req.body()) size += (chunk as Buffer).length;
   if (size > 0) throw new S3Error('InvalidArgument', 'An object whose key ends in "/" is a directory and must be empty.', { Key: req.key });
+  const checksum = settleEmptyChecksum(req.checksum, EMPTY_MD5_BASE64);
   const row: ObjectRecord = {
     bucket: req.bucket,
     key: req.key,
@@ -76,9 +95,10 @@ async function putDirectoryMarker(deps: NamespaceDeps, req: WriteRequest): Promi
     isDirectory: true,
     partSizes: null,
     dataId: newDataId(),
-    extras: req.extras,
+    extras: withChecksum(req.extras, checksum),
   };
   await deps.locks.run(lockKey(req.bucket, req.key), async () => {
+    req.precondition?.(await deps.store.getObject(req.bucket, req.key));
     try {
       await deps.storage.mkdir(objectPath(req.bucket, req.key));
     } catch (err) {

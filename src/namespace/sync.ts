@@ -86,7 +86,7 @@ export class MetadataSync {
     if (!force && last !== undefined && Date.now() - last < interval) return;
     let running = this.#inFlight.get(id);
     if (!running) {
-      running = this.#syncDir(bucket, dir, recursive).finally(() => {
+      running = this.#syncDir(bucket, dir, recursive, force).finally(() => {
         this.#inFlight.delete(id);
         this.#lastSync.set(id, Date.now());
       });
@@ -95,23 +95,29 @@ export class MetadataSync {
     await running;
   }
 
-  async #syncDir(bucket: string, dir: string, recursive: boolean): Promise<void> {
+  /**
+   * `thorough` also stats every known file to catch changes made in place; a
+   * periodic sync only compares names (readdir), so its cost does not grow
+   * with a stat per object of a big directory.
+   */
+  async #syncDir(bucket: string, dir: string, recursive: boolean, thorough: boolean): Promise<void> {
     const deps = this.#deps;
     // Rows first, storage second: a write that lands in between is then seen on
     // disk and left alone rather than mistaken for a deletion.
-    const rows = new Map<string, ObjectRecord>();
+    // Names only: materialising whole rows was most of a big directory's sync.
+    const files = new Set<string>();
     const subdirsWithRows = new Set<string>();
     let after: string | undefined;
     for (;;) {
-      const page = await deps.store.listObjects(bucket, { prefix: dir, after, limit: 1000 });
-      for (const row of page) {
-        const rest = row.key.slice(dir.length);
+      const page = await deps.store.listKeys(bucket, { prefix: dir, after, limit: 5000 });
+      for (const key of page) {
+        const rest = key.slice(dir.length);
         const slash = rest.indexOf('/');
-        if (slash < 0) rows.set(rest, row);
+        if (slash < 0) files.add(rest);
         else subdirsWithRows.add(rest.slice(0, slash));
       }
-      if (page.length < 1000) break;
-      after = page[page.length - 1].key;
+      if (page.length < 5000) break;
+      after = page[page.length - 1];
     }
     const base = dir === '' ? bucket : `${bucket}/${dir.slice(0, -1)}`;
     let entries: DirEntry[];
@@ -130,23 +136,25 @@ export class MetadataSync {
         // A directory nobody recorded holds files nobody recorded: walk into it.
         if (recursive || !subdirsWithRows.has(entry.name)) {
           const childDir = `${dir}${entry.name}/`;
-          if (isValidKey(childDir)) await this.#syncDir(bucket, childDir, recursive);
+          if (isValidKey(childDir)) await this.#syncDir(bucket, childDir, recursive, thorough);
         }
         continue;
       }
       const key = `${dir}${entry.name}`;
       if (!isValidKey(key)) continue;
-      const row = rows.get(entry.name);
+      const known = files.has(entry.name);
+      if (known && !thorough) continue;
+      const row = known ? await deps.store.getObject(bucket, key) : undefined;
       const status = await deps.storage.stat(`${base}/${entry.name}`);
       if (!status || status.isDirectory) continue;
       if (row && row.size === status.size && Math.floor(status.mtimeMs) <= row.lastModified) continue;
       await this.#refresh(bucket, key, owner, row);
     }
-    for (const [name, row] of rows) {
-      if (!onDisk.has(name) && !row.isDirectory) await this.#refresh(bucket, row.key, owner, row);
+    for (const name of files) {
+      if (!onDisk.has(name)) await this.#refresh(bucket, `${dir}${name}`, owner, undefined);
     }
     const hasMarker = dir !== '' && (await deps.store.getObject(bucket, dir));
-    if (dir !== '' && !hasMarker && entries.length === 0 && subdirsWithRows.size === 0 && rows.size === 0) {
+    if (dir !== '' && !hasMarker && entries.length === 0 && subdirsWithRows.size === 0 && files.size === 0) {
       // An empty directory made by another program is an empty "folder" to S3.
       await this.#refresh(bucket, dir, owner, undefined);
     }

@@ -3,12 +3,13 @@
 // headers and the access log.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { identifySimple } from '../auth/simple.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import { RequestContext, type S3Result, type S3Settings } from './context.ts';
 import { S3Error, isS3Error } from './errors.ts';
+import { pipeInto } from '../util/pipe.ts';
+import { actualRequestCorsHeaders } from './operations/cors.ts';
 import { HANDLERS } from './operations/index.ts';
 import { route } from './router.ts';
 import { el, renderXml } from './xml/writer.ts';
@@ -84,6 +85,11 @@ async function handleRequest(options: S3ServerOptions, req: IncomingMessage, res
     const path = stripPrefix(rawPath, options.settings.prefix);
     const routed = route(req.method ?? 'GET', path, query, req.headers);
     ({ op, bucket, key } = routed);
+    // CORS: a bucket-scoped request with an Origin gets the headers of the rule it matches,
+    // set before the handler runs so errors carry them too (the preflight sets its own).
+    if (bucket !== '' && op !== 'OptionsObject' && req.headers.origin !== undefined) {
+      for (const [name, value] of Object.entries(await actualRequestCorsHeaders(options.ns, bucket, req.method ?? 'GET', req.headers))) res.setHeader(name, value);
+    }
     const identity = identifySimple(req.headers.authorization, query, options.settings.defaultUser);
     ctx = new RequestContext({
       id, op, bucket, key, user: identity.user, query, ns: options.ns, settings: options.settings,
@@ -130,7 +136,7 @@ async function sendResult(req: IncomingMessage, res: ServerResponse, result: S3R
       res.end();
       return;
     }
-    await pipeline(result.body, res);
+    await pipeInto(result.body, res);
     return;
   }
   if (!res.hasHeader('Content-Length') && status !== 204 && status !== 304) res.setHeader('Content-Length', 0);

@@ -116,10 +116,10 @@ describe('wire behaviour', () => {
   });
 
   it('answers 501 NotImplemented naming operations not built yet, and 405 for unknown methods', async () => {
-    const acl = await raw(s.url, 'GET', '/wire?acl');
-    assert.equal(acl.status, 501);
-    assert.equal(xmlText(acl.text, 'Code'), 'NotImplemented');
-    assert.match(acl.text, /GetBucketAcl/);
+    const replication = await raw(s.url, 'GET', '/wire?replication');
+    assert.equal(replication.status, 501);
+    assert.equal(xmlText(replication.text, 'Code'), 'NotImplemented');
+    assert.match(replication.text, /GetBucketReplication/);
     const patch = await raw(s.url, 'PATCH', '/wire/x');
     assert.equal(patch.status, 405);
     assert.equal(xmlText(patch.text, 'Code'), 'MethodNotAllowed');

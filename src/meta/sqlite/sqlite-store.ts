@@ -353,6 +353,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.listStatement(q.sql).all(...q.params).map(toObject);
   }
 
+  async listKeys(bucket: string, query: ListObjectsQuery): Promise<string[]> {
+    const q = listObjectsQuery(bucket, query);
+    const sql = q.sql.replace(`SELECT ${OBJECT_COLUMNS} FROM`, 'SELECT key FROM');
+    return this.listStatement(sql).all(...q.params).map((r) => str(r.key));
+  }
+
   async createUpload(upload: UploadRecord): Promise<void> {
     return this.enqueue(() => {
       const r = this.stmt.insertUpload.run(

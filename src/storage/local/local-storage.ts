@@ -12,7 +12,7 @@ import { lstat, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:f
 import type { FileHandle } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeInto } from '../../util/pipe.ts';
 import { StorageError } from '../under-storage.ts';
 import type {
   DirEntry,
@@ -75,13 +75,13 @@ export class LocalUnderStorage implements UnderStorage {
     const name = randomBytes(16).toString('hex');
     const abs = join(this.stagingAbs, name);
     // 'wx': a name collision must fail rather than clobber someone else's staged data.
-    // flush: the stream fsyncs before closing, and pipeline resolves only after 'close',
+    // flush: the stream fsyncs before closing, and pipeInto resolves only after 'close',
     // so a durable stage is on stable storage when this returns. (A FileHandle stream
     // with autoClose false would let us fdatasync, but it keeps a ref on the handle
     // that makes handle.close() wait forever.)
     const out = createWriteStream(abs, { flags: 'wx', flush: this.durable, highWaterMark: WRITE_HWM });
     try {
-      await pipeline(source, out, { signal: options?.signal });
+      await pipeInto(source, out, { signal: options?.signal, waitForClose: true });
     } catch (err) {
       // Nothing may be left behind; the original error is what the caller needs.
       // Wait for the stream to close first: if the abort beat the open, unlinking now
