@@ -3,6 +3,7 @@
 // and aborts it on completion, which builds a DOMException with a stack trace:
 // on small requests that was a measurable share of the CPU (see docs/design.md).
 import type { Readable, Writable } from 'node:stream';
+import { noteStreamedBytes } from './gc-pacer.ts';
 
 export interface PipeOptions {
   /** Settle on 'close' rather than 'finish' (file streams: the descriptor is flushed and closed). */
@@ -25,6 +26,7 @@ export function pipeInto(source: Readable, dest: Writable, options: PipeOptions 
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const cleanup = (): void => {
+      source.off('data', onData);
       source.off('error', fail);
       source.off('close', onSourceClose);
       dest.off('error', fail);
@@ -63,6 +65,9 @@ export function pipeInto(source: Readable, dest: Writable, options: PipeOptions 
       if (dest.writableFinished) succeed();
       else fail(dest.errored ?? new PrematureCloseError());
     }
+    function onData(chunk: Buffer | string): void {
+      noteStreamedBytes(chunk.length);
+    }
     function onAbort(): void {
       fail(signal?.reason ?? new PrematureCloseError());
     }
@@ -77,5 +82,7 @@ export function pipeInto(source: Readable, dest: Writable, options: PipeOptions 
     dest.on('close', onDestClose);
     signal?.addEventListener('abort', onAbort, { once: true });
     source.pipe(dest);
+    // After pipe(): a 'data' listener attached earlier would start the flow before anyone reads.
+    source.on('data', onData);
   });
 }
