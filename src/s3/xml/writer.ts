@@ -31,35 +31,33 @@ export function opt(name: string, value: string | number | boolean | null | unde
 // accepting XML 1.1-style input (the AWS SDKs) read back.
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;', '\n': '&#10;', '\t': '&#9;' };
 
+const NEEDS_ESCAPE = /[&<>"'\r\n\t\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+const ESCAPABLE = /[&<>"'\r\n\t]|[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
+
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"'\r\n\t]|[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g,
-    (ch) => ESCAPES[ch] ?? `&#${ch.charCodeAt(0)};`);
+  // Most values (keys, dates, sizes) need nothing: test before replacing.
+  if (!NEEDS_ESCAPE.test(text)) return text;
+  return text.replace(ESCAPABLE, (ch) => ESCAPES[ch] ?? `&#${ch.charCodeAt(0)};`);
 }
 
-function renderInto(out: string[], node: XmlChild): void {
-  if (node === null || node === undefined) return;
+/** Appends one node; strings grow by concatenation, which V8 builds as ropes without copying. */
+function render(node: XmlChild): string {
+  if (node === null || node === undefined) return '';
   if (Array.isArray(node)) {
-    for (const child of node) renderInto(out, child);
-    return;
+    let out = '';
+    for (const child of node) out += render(child);
+    return out;
   }
-  if (typeof node !== 'object') {
-    out.push(escapeXml(String(node)));
-    return;
-  }
-  out.push('<', node.name);
-  if (node.attrs) for (const [k, v] of Object.entries(node.attrs)) out.push(' ', k, '="', escapeXml(v), '"');
-  if (node.children.length === 0) {
-    out.push('/>');
-    return;
-  }
-  out.push('>');
-  for (const child of node.children) renderInto(out, child);
-  out.push('</', node.name, '>');
+  if (typeof node !== 'object') return escapeXml(String(node));
+  let out = `<${node.name}`;
+  if (node.attrs) for (const [k, v] of Object.entries(node.attrs)) out += ` ${k}="${escapeXml(v)}"`;
+  if (node.children.length === 0) return `${out}/>`;
+  out += '>';
+  for (const child of node.children) out += render(child);
+  return `${out}</${node.name}>`;
 }
 
 /** A whole document with the XML declaration S3 sends. */
 export function renderXml(root: XmlElement): string {
-  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
-  renderInto(out, root);
-  return out.join('');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${render(root)}`;
 }
