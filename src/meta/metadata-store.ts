@@ -127,6 +127,49 @@ export interface ListUploadsQuery {
   limit: number;
 }
 
+/** A user of the credential store (sigv4 mode). */
+export interface UserRecord {
+  name: string;
+  /** May administer users and mounts. */
+  isRoot: boolean;
+  created: number;
+}
+
+/**
+ * An access key. SigV4 needs the secret itself to recompute signatures, so it
+ * cannot be hashed: it is stored sealed (AES-256-GCM) under a master key kept
+ * outside the database, as opaque text.
+ */
+export interface AccessKeyRecord {
+  accessKeyId: string;
+  user: string;
+  sealedSecret: string;
+  created: number;
+}
+
+/** One entry of the mount table: a namespace path served by an under-storage. */
+export interface MountRecord {
+  /** '/' for the root, else '/bucket' or '/bucket/dir'. */
+  path: string;
+  /** file:///dir or s3://bucket/prefix */
+  uri: string;
+  /** Adapter options; values of secret options are sealed, never stored in clear. */
+  options: Record<string, string>;
+  created: number;
+}
+
+/** An object written ASYNC_THROUGH that still has to reach its under-storage. */
+export interface PersistTaskRecord {
+  id: string;
+  bucket: string;
+  key: string;
+  dataId: string;
+  enqueued: number;
+  attempts: number;
+  /** epoch ms before which it is not retried */
+  notBefore: number;
+}
+
 /** Thrown when a row that must not exist already does (e.g. a bucket name). */
 export class MetaConflictError extends Error {
   readonly code = 'META_CONFLICT';
@@ -188,6 +231,32 @@ export interface MetadataStore {
    */
   resolveIntent(id: string, object: ObjectRecord | undefined): Promise<void>;
   listIntents(): Promise<IntentRecord[]>;
+
+  /** MetaConflictError if the name is taken. */
+  createUser(user: UserRecord): Promise<void>;
+  getUser(name: string): Promise<UserRecord | undefined>;
+  listUsers(): Promise<UserRecord[]>;
+  /** Removes the user and all of its access keys; MetaNotFoundError if absent. */
+  deleteUser(name: string): Promise<void>;
+  /** MetaConflictError if the id is taken, MetaNotFoundError if the user is gone. */
+  addAccessKey(key: AccessKeyRecord): Promise<void>;
+  getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
+  listAccessKeys(user: string): Promise<AccessKeyRecord[]>;
+  deleteAccessKey(accessKeyId: string): Promise<void>;
+
+  /** Inserts or replaces the mount at `path`. */
+  putMount(mount: MountRecord): Promise<void>;
+  listMounts(): Promise<MountRecord[]>;
+  /** MetaNotFoundError if nothing is mounted there. */
+  deleteMount(path: string): Promise<void>;
+
+  /** MetaConflictError if the id is taken. */
+  addPersistTask(task: PersistTaskRecord): Promise<void>;
+  /** Tasks due at `now` (notBefore <= now), oldest first. */
+  duePersistTasks(now: number, limit: number): Promise<PersistTaskRecord[]>;
+  /** Replaces a task (after a failed attempt); MetaNotFoundError if it is gone. */
+  updatePersistTask(task: PersistTaskRecord): Promise<void>;
+  deletePersistTask(id: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -108,10 +108,10 @@ describe('SqliteMetadataStore specifics', () => {
     await SqliteMetadataStore.open(file, { durable: false }).close();
     await SqliteMetadataStore.open(file, { durable: false }).close();
     const db = new DatabaseSync(file);
-    assert.equal(db.prepare('PRAGMA user_version').get()?.user_version, 2);
+    assert.equal(db.prepare('PRAGMA user_version').get()?.user_version, 3);
     assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
     const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").all();
-    assert.deepEqual(tables.map((t) => t.name), ['buckets', 'intents', 'objects', 'parts', 'uploads']);
+    assert.deepEqual(tables.map((t) => t.name), ['access_keys', 'buckets', 'intents', 'mounts', 'objects', 'parts', 'persist_tasks', 'uploads', 'users']);
     db.exec('PRAGMA user_version = 99');
     db.close();
     assert.throws(() => SqliteMetadataStore.open(file, { durable: false }), /schema version 99 is newer/);

@@ -4,195 +4,16 @@
 import { mkdirSync } from 'node:fs';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { MetaConflictError, MetaNotFoundError } from '../metadata-store.ts';
 import type { BucketRecord, IntentRecord, ListObjectsQuery, ListUploadsQuery, MetadataStore } from '../metadata-store.ts';
-import type { BucketExtras, ObjectExtras, ObjectRecord, PartExtras, PartRecord, UploadExtras, UploadRecord } from '../metadata-store.ts';
+import type { BucketExtras, ObjectRecord, PartRecord, UploadRecord } from '../metadata-store.ts';
+import type { AccessKeyRecord, MountRecord, PersistTaskRecord, UserRecord } from '../metadata-store.ts';
+import { listObjectsQuery, listUploadsQuery, rowLimit } from './queries.ts';
+import { map, num, objectParams, str, toAccessKey, toBucket, toIntent, toObject, toPart, toUpload, toUser } from './rows.ts';
+import { BUCKET_COLUMNS, OBJECT_COLUMNS, PART_COLUMNS, UPLOAD_COLUMNS, migrate } from './schema.ts';
 
-type Row = Record<string, SQLOutputValue>;
-
-/**
- * Schema steps: MIGRATIONS[i] takes `PRAGMA user_version` from i to i + 1.
- * Append new steps; never edit a released one, databases in the field ran it.
- * Keys use BINARY collation, which on a UTF-8 database is UTF-8 byte order (S3's order).
- */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE buckets (
-     name TEXT NOT NULL PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL
-   ) STRICT, WITHOUT ROWID;
-   CREATE INDEX buckets_by_owner ON buckets (owner, name);
-   CREATE TABLE objects (
-     bucket TEXT NOT NULL, key TEXT NOT NULL COLLATE BINARY, version_id TEXT NOT NULL,
-     size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified INTEGER NOT NULL, owner TEXT NOT NULL,
-     headers TEXT NOT NULL, user_metadata TEXT NOT NULL, is_directory INTEGER NOT NULL,
-     part_sizes TEXT, data_id TEXT NOT NULL,
-     PRIMARY KEY (bucket, key, version_id)
-   ) STRICT, WITHOUT ROWID;
-   CREATE TABLE uploads (
-     upload_id TEXT NOT NULL PRIMARY KEY, bucket TEXT NOT NULL, key TEXT NOT NULL COLLATE BINARY,
-     owner TEXT NOT NULL, initiated INTEGER NOT NULL, headers TEXT NOT NULL, user_metadata TEXT NOT NULL
-   ) STRICT;
-   CREATE INDEX uploads_by_key ON uploads (bucket, key, upload_id);
-   CREATE TABLE parts (
-     upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, size INTEGER NOT NULL,
-     etag TEXT NOT NULL, last_modified INTEGER NOT NULL, path TEXT NOT NULL,
-     PRIMARY KEY (upload_id, part_number)
-   ) STRICT, WITHOUT ROWID;
-   CREATE TABLE intents (
-     id TEXT NOT NULL PRIMARY KEY, staged_path TEXT NOT NULL, object TEXT NOT NULL, created INTEGER NOT NULL
-   ) STRICT;`,
-  // Sub-resources (tags, ACLs, checksums, policies, ...) as one JSON document per row.
-  `ALTER TABLE buckets ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';
-   ALTER TABLE objects ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';
-   ALTER TABLE uploads ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';
-   ALTER TABLE parts ADD COLUMN extras TEXT NOT NULL DEFAULT '{}';`,
-];
-
-const OBJECT_COLUMNS =
-  'bucket, key, version_id, size, etag, last_modified, owner, headers, user_metadata, is_directory, part_sizes, data_id, extras';
-const UPLOAD_COLUMNS = 'upload_id, bucket, key, owner, initiated, headers, user_metadata, extras';
-const PART_COLUMNS = 'upload_id, part_number, size, etag, last_modified, path, extras';
-const BUCKET_COLUMNS = 'name, owner, created_at, extras';
-
-/**
- * The smallest string greater than every string that starts with `prefix`, or
- * undefined when there is none (empty prefix, or only U+10FFFF code points).
- * Code-point order equals UTF-8 byte order, so bumping the last code point works;
- * surrogates cannot be stored, so U+D7FF steps to U+E000.
- */
-export function prefixUpperBound(prefix: string): string | undefined {
-  const points = Array.from(prefix, (ch) => ch.codePointAt(0) ?? 0);
-  while (points.length > 0) {
-    let last = points.pop() ?? 0;
-    // A lone surrogate reaches SQLite as U+FFFD.
-    if (last >= 0xd800 && last <= 0xdfff) last = 0xfffd;
-    if (last === 0x10ffff) continue;
-    const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
-    return String.fromCodePoint(...points, next);
-  }
-  return undefined;
-}
-
-/** Compares as SQLite's BINARY collation does on a UTF-8 database. */
-export function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-export interface BuiltQuery {
-  sql: string;
-  params: SQLInputValue[];
-}
-
-function addUpperBound(prefix: string, where: string[], params: SQLInputValue[]): void {
-  const upper = prefixUpperBound(prefix);
-  if (upper === undefined) return;
-  where.push('key < ?');
-  params.push(upper);
-}
-
-/** Negative LIMIT means "no limit" to SQLite; a caller's 0 or -1 means none. */
-function rowLimit(limit: number): number {
-  if (Number.isNaN(limit) || limit <= 0) return 0;
-  return Math.min(Math.floor(limit), Number.MAX_SAFE_INTEGER);
-}
-
-/**
- * prefix, `from` and `after` are all lower bounds on key. They are folded into
- * the single tightest one here because SQLite seeks the index with only one
- * lower bound and filters with the rest: a deep page (`after` far past `prefix`)
- * would otherwise scan from the prefix, and cost would follow position, not limit.
- */
-export function listObjectsQuery(bucket: string, query: ListObjectsQuery): BuiltQuery {
-  let lower = query.prefix;
-  let exclusive = false;
-  if (query.from !== undefined && compareUtf8(query.from, lower) > 0) lower = query.from;
-  if (query.after !== undefined && compareUtf8(query.after, lower) >= 0) {
-    lower = query.after;
-    exclusive = true;
-  }
-  const where = ['bucket = ?', exclusive ? 'key > ?' : 'key >= ?'];
-  const params: SQLInputValue[] = [bucket, lower];
-  addUpperBound(query.prefix, where, params);
-  params.push(rowLimit(query.limit));
-  return { sql: `SELECT ${OBJECT_COLUMNS} FROM objects WHERE ${where.join(' AND ')} ORDER BY key LIMIT ?`, params };
-}
-
-/**
- * Same folding of lower bounds as listObjectsQuery. S3 ignores an upload-id
- * marker without a key marker; a key marker alone skips every upload of that key.
- */
-export function listUploadsQuery(bucket: string, query: ListUploadsQuery): BuiltQuery {
-  const where = ['bucket = ?'];
-  const params: SQLInputValue[] = [bucket];
-  const afterKey = query.afterKey;
-  if (afterKey !== undefined && compareUtf8(afterKey, query.prefix) >= 0) {
-    if (query.afterUploadId !== undefined) {
-      where.push('(key, upload_id) > (?, ?)');
-      params.push(afterKey, query.afterUploadId);
-    } else {
-      where.push('key > ?');
-      params.push(afterKey);
-    }
-  } else {
-    where.push('key >= ?');
-    params.push(query.prefix);
-  }
-  addUpperBound(query.prefix, where, params);
-  params.push(rowLimit(query.limit));
-  const sql = `SELECT ${UPLOAD_COLUMNS} FROM uploads WHERE ${where.join(' AND ')} ORDER BY key, upload_id LIMIT ?`;
-  return { sql, params };
-}
-
-const str = (v: SQLOutputValue): string => v as string;
-const num = (v: SQLOutputValue): number => v as number;
-// Most rows carry empty maps: skipping JSON.parse for them is a visible share of a listing page.
-const map = (v: SQLOutputValue): Record<string, string> => (v === '{}' ? {} : (JSON.parse(v as string) as Record<string, string>));
-
-function json<T extends object>(v: SQLOutputValue): T {
-  return (v === '{}' ? {} : JSON.parse(v as string)) as T;
-}
-
-function toBucket(r: Row): BucketRecord {
-  return { name: str(r.name), owner: str(r.owner), createdAt: num(r.created_at), extras: json<BucketExtras>(r.extras) };
-}
-
-function toObject(r: Row): ObjectRecord {
-  return {
-    bucket: str(r.bucket), key: str(r.key), versionId: str(r.version_id), size: num(r.size), etag: str(r.etag),
-    lastModified: num(r.last_modified), owner: str(r.owner), headers: map(r.headers),
-    userMetadata: map(r.user_metadata), isDirectory: r.is_directory === 1,
-    partSizes: r.part_sizes === null ? null : (JSON.parse(str(r.part_sizes)) as number[]), dataId: str(r.data_id),
-    extras: json<ObjectExtras>(r.extras),
-  };
-}
-
-function objectParams(o: ObjectRecord): SQLInputValue[] {
-  return [
-    o.bucket, o.key, o.versionId, o.size, o.etag, o.lastModified, o.owner,
-    JSON.stringify(o.headers), JSON.stringify(o.userMetadata), o.isDirectory ? 1 : 0,
-    o.partSizes === null ? null : JSON.stringify(o.partSizes), o.dataId, JSON.stringify(o.extras),
-  ];
-}
-
-function toUpload(r: Row): UploadRecord {
-  return {
-    uploadId: str(r.upload_id), bucket: str(r.bucket), key: str(r.key), owner: str(r.owner),
-    initiated: num(r.initiated), headers: map(r.headers), userMetadata: map(r.user_metadata),
-    extras: json<UploadExtras>(r.extras),
-  };
-}
-
-function toPart(r: Row): PartRecord {
-  return {
-    uploadId: str(r.upload_id), partNumber: num(r.part_number), size: num(r.size), etag: str(r.etag),
-    lastModified: num(r.last_modified), path: str(r.path), extras: json<PartExtras>(r.extras),
-  };
-}
-
-function toIntent(r: Row): IntentRecord {
-  const object = JSON.parse(str(r.object)) as ObjectRecord;
-  return { id: str(r.id), stagedPath: str(r.staged_path), object, created: num(r.created) };
-}
+export { compareUtf8, listObjectsQuery, listUploadsQuery, prefixUpperBound } from './queries.ts';
 
 /** A queued write: `apply` runs inside the batch transaction, `fail` rejects its promise. */
 interface PendingWrite {
@@ -200,23 +21,6 @@ interface PendingWrite {
   fail(reason: unknown): void;
   /** Whether the caller must wait for the commit to reach the disk. */
   durable: boolean;
-}
-
-function migrate(db: DatabaseSync): void {
-  // IMMEDIATE: two processes opening a fresh file must not both run step 0.
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    let version = db.prepare('PRAGMA user_version').get()?.user_version as number;
-    if (version > MIGRATIONS.length) {
-      throw new Error(`metadata schema version ${version} is newer than this build knows (${MIGRATIONS.length})`);
-    }
-    for (; version < MIGRATIONS.length; version++) db.exec(MIGRATIONS[version]);
-    db.exec(`PRAGMA user_version = ${version}`);
-    db.exec('COMMIT');
-  } catch (err) {
-    if (db.isTransaction) db.exec('ROLLBACK');
-    throw err;
-  }
 }
 
 function prepareStatements(db: DatabaseSync) {
@@ -254,6 +58,24 @@ function prepareStatements(db: DatabaseSync) {
     insertIntent: p('INSERT INTO intents (id, staged_path, object, created) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
     deleteIntent: p('DELETE FROM intents WHERE id = ?'),
     listIntents: p('SELECT id, staged_path, object, created FROM intents ORDER BY created, id'),
+    insertUser: p('INSERT INTO users (name, is_root, created) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    getUser: p('SELECT name, is_root, created FROM users WHERE name = ?'),
+    listUsers: p('SELECT name, is_root, created FROM users ORDER BY name'),
+    deleteUser: p('DELETE FROM users WHERE name = ?'),
+    deleteUserKeys: p('DELETE FROM access_keys WHERE user = ?'),
+    insertKey: p('INSERT INTO access_keys (access_key_id, user, sealed_secret, created) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    getKey: p('SELECT access_key_id, user, sealed_secret, created FROM access_keys WHERE access_key_id = ?'),
+    listKeys: p('SELECT access_key_id, user, sealed_secret, created FROM access_keys WHERE user = ? ORDER BY access_key_id'),
+    deleteKey: p('DELETE FROM access_keys WHERE access_key_id = ?'),
+    putMount: p('INSERT OR REPLACE INTO mounts (path, uri, options, created) VALUES (?, ?, ?, ?)'),
+    listMounts: p('SELECT path, uri, options, created FROM mounts ORDER BY path'),
+    deleteMount: p('DELETE FROM mounts WHERE path = ?'),
+    insertTask: p(`INSERT INTO persist_tasks (id, bucket, key, data_id, enqueued, attempts, not_before)
+                   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+    dueTasks: p(`SELECT id, bucket, key, data_id, enqueued, attempts, not_before FROM persist_tasks
+                 WHERE not_before <= ? ORDER BY not_before, enqueued LIMIT ?`),
+    updateTask: p('UPDATE persist_tasks SET attempts = ?, not_before = ? WHERE id = ?'),
+    deleteTask: p('DELETE FROM persist_tasks WHERE id = ?'),
   };
 }
 
@@ -429,6 +251,94 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async listIntents(): Promise<IntentRecord[]> {
     return this.stmt.listIntents.all().map(toIntent);
+  }
+
+  async createUser(user: UserRecord): Promise<void> {
+    return this.enqueue(() => {
+      if (this.stmt.insertUser.run(user.name, user.isRoot ? 1 : 0, user.created).changes === 0) {
+        throw new MetaConflictError(`user ${user.name} already exists`);
+      }
+    });
+  }
+
+  async getUser(name: string): Promise<UserRecord | undefined> {
+    const r = this.stmt.getUser.get(name);
+    return r === undefined ? undefined : toUser(r);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return this.stmt.listUsers.all().map(toUser);
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    return this.enqueue(() => {
+      this.stmt.deleteUserKeys.run(name);
+      if (this.stmt.deleteUser.run(name).changes === 0) throw new MetaNotFoundError(`user ${name} does not exist`);
+    });
+  }
+
+  async addAccessKey(key: AccessKeyRecord): Promise<void> {
+    return this.enqueue(() => {
+      if (!this.stmt.getUser.get(key.user)) throw new MetaNotFoundError(`user ${key.user} does not exist`);
+      if (this.stmt.insertKey.run(key.accessKeyId, key.user, key.sealedSecret, key.created).changes === 0) {
+        throw new MetaConflictError(`access key ${key.accessKeyId} already exists`);
+      }
+    });
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined> {
+    const r = this.stmt.getKey.get(accessKeyId);
+    return r === undefined ? undefined : toAccessKey(r);
+  }
+
+  async listAccessKeys(user: string): Promise<AccessKeyRecord[]> {
+    return this.stmt.listKeys.all(user).map(toAccessKey);
+  }
+
+  async deleteAccessKey(accessKeyId: string): Promise<void> {
+    return this.enqueue(() => void this.stmt.deleteKey.run(accessKeyId));
+  }
+
+  async putMount(mount: MountRecord): Promise<void> {
+    return this.enqueue(() => void this.stmt.putMount.run(mount.path, mount.uri, JSON.stringify(mount.options), mount.created));
+  }
+
+  async listMounts(): Promise<MountRecord[]> {
+    return this.stmt.listMounts.all().map((r) => ({
+      path: str(r.path), uri: str(r.uri), options: map(r.options), created: num(r.created),
+    }));
+  }
+
+  async deleteMount(path: string): Promise<void> {
+    return this.enqueue(() => {
+      if (this.stmt.deleteMount.run(path).changes === 0) throw new MetaNotFoundError(`nothing is mounted at ${path}`);
+    });
+  }
+
+  async addPersistTask(task: PersistTaskRecord): Promise<void> {
+    return this.enqueue(() => {
+      const r = this.stmt.insertTask.run(task.id, task.bucket, task.key, task.dataId, task.enqueued, task.attempts, task.notBefore);
+      if (r.changes === 0) throw new MetaConflictError(`persist task ${task.id} already exists`);
+    });
+  }
+
+  async duePersistTasks(now: number, limit: number): Promise<PersistTaskRecord[]> {
+    return this.stmt.dueTasks.all(now, rowLimit(limit)).map((r) => ({
+      id: str(r.id), bucket: str(r.bucket), key: str(r.key), dataId: str(r.data_id),
+      enqueued: num(r.enqueued), attempts: num(r.attempts), notBefore: num(r.not_before),
+    }));
+  }
+
+  async updatePersistTask(task: PersistTaskRecord): Promise<void> {
+    return this.enqueue(() => {
+      if (this.stmt.updateTask.run(task.attempts, task.notBefore, task.id).changes === 0) {
+        throw new MetaNotFoundError(`persist task ${task.id} does not exist`);
+      }
+    });
+  }
+
+  async deletePersistTask(id: string): Promise<void> {
+    return this.enqueue(() => void this.stmt.deleteTask.run(id));
   }
 
   async close(): Promise<void> {
