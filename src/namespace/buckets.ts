@@ -1,15 +1,16 @@
 // Buckets: top-level directories of the namespace, each with an owner.
-import { MetaConflictError, type BucketRecord } from '../meta/metadata-store.ts';
+import { MetaConflictError, type BucketExtras, type BucketRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import { StorageError } from '../storage/under-storage.ts';
 import { validateBucketName } from './names.ts';
 import type { NamespaceDeps } from './types.ts';
 
-export async function createBucket(deps: NamespaceDeps, name: string, owner: string): Promise<BucketRecord> {
+/** Creates the bucket with `extras` (e.g. the ACL CreateBucket's headers set) in the same row write. */
+export async function createBucket(deps: NamespaceDeps, name: string, owner: string, extras: BucketExtras = {}): Promise<BucketRecord> {
   validateBucketName(name);
   const existing = await deps.store.getBucket(name);
   if (existing) throw alreadyExists(existing, owner);
-  const record: BucketRecord = { name, owner, createdAt: Date.now(), extras: {} };
+  const record: BucketRecord = { name, owner, createdAt: Date.now(), extras };
   await deps.storage.mkdir(name);
   try {
     await deps.store.createBucket(record);

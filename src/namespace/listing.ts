@@ -25,7 +25,8 @@ export interface ListPage {
   nextStart?: string;
 }
 
-function commonPrefixOf(key: string, prefix: string, delimiter: string): string | undefined {
+/** The common prefix `key` rolls up into (prefix up to and including the first delimiter after it), if any. */
+export function commonPrefixOf(key: string, prefix: string, delimiter: string): string | undefined {
   if (delimiter === '') return undefined;
   const at = key.indexOf(delimiter, prefix.length);
   return at < 0 ? undefined : key.slice(0, at + delimiter.length);
@@ -33,6 +34,8 @@ function commonPrefixOf(key: string, prefix: string, delimiter: string): string 
 
 export async function listPage(deps: NamespaceDeps, bucket: string, req: ListRequest): Promise<ListPage> {
   const page: ListPage = { contents: [], commonPrefixes: [], isTruncated: false };
+  // S3 answers max-keys=0 with an empty page that is not truncated (ceph s3-tests test_bucket_list_maxkeys_zero).
+  if (req.maxKeys === 0) return page;
   let after = req.after;
   let from = req.from;
   // Resuming after a common prefix (a V1 NextMarker can be one) means resuming after everything under it.
@@ -69,6 +72,5 @@ export async function listPage(deps: NamespaceDeps, bucket: string, req: ListReq
       break;
     }
     if (!skipped && rows.length < want) return page;
-    if (req.maxKeys === 0) return page;
   }
 }

@@ -7,8 +7,9 @@ import { S3Error } from '../s3/errors.ts';
 import { requireBucket } from './buckets.ts';
 import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
 import { isDirectoryKey, validateKey } from './names.ts';
+import { planCompleteChecksum, verifyListedPartChecksums, type CompleteChecksumRequest, type PartChecksum } from './multipart-checksums.ts';
 import { stageBody } from './objects.ts';
-import type { BodySource, NamespaceDeps } from './types.ts';
+import type { BodyChecksum, BodySource, NamespaceDeps, WritePrecondition } from './types.ts';
 
 export const MAX_PART_NUMBER = 10_000;
 
@@ -56,14 +57,20 @@ export function parsePartNumber(text: string | null): number {
 
 export async function uploadPart(
   deps: NamespaceDeps,
-  req: { bucket: string; key: string; uploadId: string; partNumber: number; contentLength?: number; body: BodySource; signal?: AbortSignal; extras?: PartExtras },
+  req: {
+    bucket: string; key: string; uploadId: string; partNumber: number; contentLength?: number; body: BodySource; signal?: AbortSignal; extras?: PartExtras;
+    /** The checksum to verify and record, decided against the upload (which may refuse the part before its body is read). */
+    checksum?: (upload: UploadRecord) => BodyChecksum;
+  },
 ): Promise<PartRecord> {
-  await requireUpload(deps, req.bucket, req.key, req.uploadId);
-  const { staged, md5, size } = await stageBody(deps, req.body(), req.contentLength, req.signal);
+  const upload = await requireUpload(deps, req.bucket, req.key, req.uploadId);
+  const checks = req.checksum?.(upload);
+  const { staged, md5, size, checksum } = await stageBody(deps, req.body(), req.contentLength, req.signal, checks);
   // A unique name per attempt: a retried part never overwrites data a listing may still show.
   const path = `.strata/uploads/${req.uploadId}/${req.partNumber}-${randomBytes(6).toString('hex')}`;
   await deps.storage.commit(staged, path);
-  const part: PartRecord = { uploadId: req.uploadId, partNumber: req.partNumber, size, etag: md5, lastModified: Date.now(), path, extras: req.extras ?? {} };
+  const extras: PartExtras = checksum ? { ...req.extras, checksum: checksum.value, checksumAlgorithm: checksum.algorithm } : { ...req.extras };
+  const part: PartRecord = { uploadId: req.uploadId, partNumber: req.partNumber, size, etag: md5, lastModified: Date.now(), path, extras };
   // The upload may have been completed or aborted while the part streamed in.
   if (!(await deps.store.getUpload(req.uploadId))) {
     await deps.storage.deleteFile(path);
@@ -91,6 +98,8 @@ export interface CompletedPart {
   partNumber: number;
   /** Quoted or not; compared without quotes. */
   etag: string;
+  /** The part's checksum as listed (ChecksumCRC32, ...), checked against the stored one. */
+  checksum?: PartChecksum;
 }
 
 /** Validates the requested parts against the stored ones, as S3 does, and returns the stored parts in order. */
@@ -144,17 +153,24 @@ function concatenate(deps: NamespaceDeps, parts: PartRecord[]): Readable {
 
 export async function completeUpload(
   deps: NamespaceDeps,
-  req: { bucket: string; key: string; uploadId: string; parts: CompletedPart[] | undefined; signal?: AbortSignal },
+  req: {
+    bucket: string; key: string; uploadId: string; parts: CompletedPart[] | undefined; signal?: AbortSignal; precondition?: WritePrecondition;
+    checksum?: CompleteChecksumRequest;
+  },
 ): Promise<ObjectRecord> {
   const upload = await requireUpload(deps, req.bucket, req.key, req.uploadId);
   const stored = await allParts(deps, req.uploadId);
   const chosen = selectParts(stored, req.parts, deps.options.minPartSize);
+  if (req.parts !== undefined) verifyListedPartChecksums(upload, chosen, req.parts);
+  const plan = planCompleteChecksum(upload, chosen, req.checksum);
   await checkKeyConflicts(deps, req.bucket, req.key);
 
   const etagOfEtags = createHash('md5');
   for (const part of chosen) etagOfEtags.update(Buffer.from(part.etag, 'hex'));
   const total = chosen.reduce((sum, p) => sum + p.size, 0);
-  const { staged, size } = await stageBody(deps, concatenate(deps, chosen), total, req.signal);
+  // A FULL_OBJECT checksum is computed while the parts are copied into one file: no extra pass.
+  const { staged, size, checksum } = await stageBody(deps, concatenate(deps, chosen), total, req.signal, plan.fullObject);
+  const objectChecksum = plan.composite ?? checksum;
   const row: ObjectRecord = {
     bucket: req.bucket,
     key: req.key,
@@ -168,12 +184,18 @@ export async function completeUpload(
     isDirectory: false,
     partSizes: chosen.map((p) => p.size),
     dataId: newDataId(),
-    extras: { tags: upload.extras.tags, acl: upload.extras.acl, storageClass: upload.extras.storageClass },
+    extras: {
+      tags: upload.extras.tags,
+      acl: upload.extras.acl,
+      storageClass: upload.extras.storageClass,
+      ...(objectChecksum && { checksum: { ...objectChecksum, type: plan.composite ? 'COMPOSITE' : 'FULL_OBJECT' } }),
+      ...(plan.partChecksums && { partChecksums: plan.partChecksums }),
+    },
   };
   await commitObject(deps, staged, row, async () => {
     await deps.store.completeUpload(req.uploadId, row);
     await removePartFiles(deps, stored);
-  });
+  }, req.precondition);
   return row;
 }
 

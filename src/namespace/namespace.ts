@@ -1,14 +1,17 @@
 // The file system every API shares: the S3 operations and the FS REST API both
 // call this facade, which wires the layers below and owns start-up recovery.
-import type { BucketRecord, MetadataStore, ObjectRecord, PartRecord, UploadRecord } from '../meta/metadata-store.ts';
+import type { BucketExtras, BucketRecord, MetadataStore, ObjectRecord, PartRecord, UploadRecord } from '../meta/metadata-store.ts';
 import type { ReadRange, UnderStorage } from '../storage/under-storage.ts';
 import { KeyedLock } from '../util/keyed-lock.ts';
+import * as attributes from './attributes.ts';
 import * as buckets from './buckets.ts';
+import * as copy from './copy.ts';
 import { recoverIntents } from './commit.ts';
 import { listPage, type ListPage, type ListRequest } from './listing.ts';
 import * as multipart from './multipart.ts';
 import * as objects from './objects.ts';
 import { MetadataSync } from './sync.ts';
+import { listUploadsPage, type UploadsPage, type UploadsRequest } from './uploads-listing.ts';
 import type { NamespaceDeps, NamespaceOptions, WriteRequest } from './types.ts';
 
 export class Namespace {
@@ -27,8 +30,8 @@ export class Namespace {
     return result;
   }
 
-  createBucket(name: string, owner: string): Promise<BucketRecord> {
-    return buckets.createBucket(this.deps, name, owner);
+  createBucket(name: string, owner: string, extras?: BucketExtras): Promise<BucketRecord> {
+    return buckets.createBucket(this.deps, name, owner, extras);
   }
 
   getBucket(name: string): Promise<BucketRecord> {
@@ -57,6 +60,16 @@ export class Namespace {
 
   deleteObject(bucket: string, key: string): Promise<boolean> {
     return objects.deleteObject(this.deps, bucket, key);
+  }
+
+  /** Replaces an object's extras (tags, ACL, ...) under its key lock; NoSuchKey if it is gone. */
+  updateObjectExtras(bucket: string, key: string, mutate: Parameters<typeof attributes.updateObjectExtras>[3]): Promise<ObjectRecord> {
+    return attributes.updateObjectExtras(this.deps, bucket, key, mutate);
+  }
+
+  /** Replaces a bucket's extras (tags, ACL, policy, CORS, ...), serialized per bucket. */
+  updateBucketExtras(bucket: string, mutate: Parameters<typeof attributes.updateBucketExtras>[2]): Promise<BucketRecord> {
+    return attributes.updateBucketExtras(this.deps, bucket, mutate);
   }
 
   /** One page of a listing; `sync` re-reads the storage first (subject to the sync interval). */
@@ -93,12 +106,27 @@ export class Namespace {
     return multipart.listParts(this.deps, uploadId, after, limit);
   }
 
+  /** One page of the bucket's in-progress multipart uploads (ListMultipartUploads). */
+  listUploads(bucket: string, req: UploadsRequest): Promise<UploadsPage> {
+    return listUploadsPage(this.deps, bucket, req);
+  }
+
   completeUpload(req: Parameters<typeof multipart.completeUpload>[1]): Promise<ObjectRecord> {
     return multipart.completeUpload(this.deps, req);
   }
 
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {
     return multipart.abortUpload(this.deps, bucket, key, uploadId);
+  }
+
+  /** CopyObject: streams the source (read under its key lock) into a new object. */
+  copyObject(req: copy.CopyObjectRequest): Promise<{ row: ObjectRecord; source: ObjectRecord }> {
+    return copy.copyObject(this.deps, req);
+  }
+
+  /** UploadPartCopy: streams a byte range of the source into a part of an upload. */
+  copyPart(req: copy.CopyPartRequest): Promise<copy.CopyPartResult> {
+    return copy.copyPart(this.deps, req);
   }
 
   close(): Promise<void> {

@@ -1,7 +1,8 @@
 // What the namespace layers share: their dependencies and the shape of a write.
 import type { Readable } from 'node:stream';
-import type { MetadataStore, ObjectExtras } from '../meta/metadata-store.ts';
+import type { MetadataStore, ObjectExtras, ObjectRecord } from '../meta/metadata-store.ts';
 import type { UnderStorage } from '../storage/under-storage.ts';
+import type { ChecksumAlgorithm } from '../util/checksums.ts';
 import type { KeyedLock } from '../util/keyed-lock.ts';
 
 export interface NamespaceOptions {
@@ -23,6 +24,34 @@ export interface NamespaceDeps {
 /** A body is asked for only after every check that can refuse the request has passed. */
 export type BodySource = () => Readable;
 
+/**
+ * What to compute and verify while a body streams to staging, in the same pass
+ * as its MD5 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html).
+ * A mismatch is BadDigest and the staged data is discarded: nothing is stored.
+ */
+export interface BodyChecksum {
+  /** The algorithm whose checksum is recorded; undefined: none. */
+  algorithm?: ChecksumAlgorithm;
+  /** The value the client gave before the body (an x-amz-checksum-* header). */
+  expected?: string;
+  /**
+   * Set when an earlier stage (the aws-chunked decoder, for a trailer) computes
+   * and verifies `algorithm` itself: its value is read once the body ended,
+   * instead of hashing the bytes a second time.
+   */
+  verified?: () => string | undefined;
+  /** A Content-MD5 header (base64 of 16 bytes). */
+  contentMd5?: string;
+}
+
+/**
+ * A write's precondition (S3's If-Match / If-None-Match): given the key's
+ * current row, undefined when there is none, it throws to refuse the write.
+ * It runs under the key lock right before the data is renamed into place, so
+ * no other write to the key can slip in between the check and the commit.
+ */
+export type WritePrecondition = (current: ObjectRecord | undefined) => void;
+
 export interface WriteRequest {
   bucket: string;
   key: string;
@@ -34,6 +63,8 @@ export interface WriteRequest {
   contentLength?: number;
   body: BodySource;
   signal?: AbortSignal;
+  precondition?: WritePrecondition;
+  checksum?: BodyChecksum;
 }
 
 export function lockKey(bucket: string, key: string): string {

@@ -53,9 +53,14 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', target: 'bucket', op: 'DeleteBucket' },
   { method: 'POST', target: 'bucket', query: 'delete', op: 'DeleteObjects' },
   { method: 'POST', target: 'bucket', op: 'PostObject' },
+  // The CORS preflight: S3's "OPTIONS object" (RESTOPTIONSobject), on bucket and object paths alike.
+  { method: 'OPTIONS', target: 'bucket', op: 'OptionsObject' },
 
   { method: 'GET', target: 'object', query: 'uploadId', op: 'ListParts' },
   { method: 'GET', target: 'object', query: 'attributes', op: 'GetObjectAttributes' },
+  // Bucket-only listings asked of a key: their handlers answer S3's InvalidRequest rather than serving the object.
+  { method: 'GET', target: 'object', query: 'uploads', op: 'ListMultipartUploads' },
+  { method: 'GET', target: 'object', query: 'versions', op: 'ListObjectVersions' },
   { method: 'GET', target: 'object', query: 'torrent', op: 'GetObjectTorrent' },
   ...subresourceRoutes('object', OBJECT_SUBRESOURCES),
   { method: 'GET', target: 'object', op: 'GetObject' },
@@ -70,6 +75,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', target: 'object', query: 'uploadId', op: 'CompleteMultipartUpload' },
   { method: 'POST', target: 'object', query: 'restore', op: 'RestoreObject' },
   { method: 'POST', target: 'object', query: 'select', op: 'SelectObjectContent' },
+  { method: 'OPTIONS', target: 'object', op: 'OptionsObject' },
 ];
 
 export interface RoutedRequest {
@@ -97,7 +103,7 @@ export function splitPath(rawPath: string): { bucket: string; key: string } {
 export function route(method: string, rawPath: string, query: URLSearchParams, headers: Record<string, string | string[] | undefined>): RoutedRequest {
   const { bucket, key } = splitPath(rawPath);
   const target: Target = bucket === '' ? 'service' : key === '' ? 'bucket' : 'object';
-  // HEAD on the service and OPTIONS anywhere have no operation yet.
+  // HEAD and OPTIONS on the service have no operation.
   for (const r of ROUTES) {
     if (r.target !== target || r.method !== method) continue;
     if (r.query !== undefined && !query.has(r.query)) continue;

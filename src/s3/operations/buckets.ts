@@ -3,6 +3,7 @@ import type { Handler } from '../context.ts';
 import { readXmlBody } from '../xml/parser.ts';
 import { S3_XMLNS, el, elA } from '../xml/writer.ts';
 import { isoDate, ownerXml } from './common.ts';
+import { bucketAclFromHeaders } from './write-extras.ts';
 
 /** Lists the buckets the requesting user owns. */
 export const listBuckets: Handler = async (ctx) => {
@@ -15,9 +16,11 @@ export const listBuckets: Handler = async (ctx) => {
 };
 
 export const createBucket: Handler = async (ctx) => {
+  // x-amz-acl / x-amz-grant-* are judged before the body is read or anything is created.
+  const acl = bucketAclFromHeaders(ctx);
   // A CreateBucketConfiguration body names a location; the gateway has one, so it only has to be well-formed.
   await readXmlBody(ctx.body(), 64 * 1024);
-  await ctx.ns.createBucket(ctx.bucket, ctx.user);
+  await ctx.ns.createBucket(ctx.bucket, ctx.user, acl ? { acl } : {});
   return { headers: { Location: `/${ctx.bucket}` } };
 };
 

@@ -63,7 +63,42 @@ export function objectHeaders(row: ObjectRecord): Record<string, string | number
     if (name !== 'content-type' && row.headers[name] !== undefined) headers[name] = row.headers[name];
   }
   for (const [key, value] of Object.entries(row.userMetadata)) headers[`${META_PREFIX}${key}`] = value;
+  // "The number of tags, if any, on the object" (GetObject; HEAD answers it too).
+  const tagCount = row.extras.tags ? Object.keys(row.extras.tags).length : 0;
+  if (tagCount > 0) headers['x-amz-tagging-count'] = tagCount;
   return headers;
+}
+
+/** GetObject/HeadObject query parameters that override a response header. */
+const RESPONSE_OVERRIDES = [
+  ['response-content-type', 'Content-Type'],
+  ['response-content-language', 'Content-Language'],
+  ['response-expires', 'Expires'],
+  ['response-cache-control', 'Cache-Control'],
+  ['response-content-disposition', 'Content-Disposition'],
+  ['response-content-encoding', 'Content-Encoding'],
+] as const;
+
+/**
+ * Applies the `response-*` query overrides to GET/HEAD object headers. S3
+ * honours them only on signed requests; there are no anonymous ones yet.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
+ */
+export function applyResponseOverrides(ctx: RequestContext, headers: Record<string, string | number>): void {
+  for (const [param, name] of RESPONSE_OVERRIDES) {
+    const value = ctx.query.get(param);
+    if (value === null) continue;
+    // A control character would end or split the header.
+    if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+      throw new S3Error('InvalidArgument', `${param} contains a character that cannot be sent in a header.`, { ArgumentName: param, ArgumentValue: value });
+    }
+    for (const existing of Object.keys(headers)) {
+      if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
+    }
+    // Node writes header text as latin1: this puts the value's UTF-8 bytes (a
+    // non-ASCII file name, say) on the wire, as stored headers' bytes are.
+    headers[name] = Buffer.from(value, 'utf8').toString('latin1');
+  }
 }
 
 export function ownerXml(user: string): XmlElement {

@@ -2,23 +2,33 @@
 // CompleteMultipartUpload (with the standard body, or none: then every uploaded
 // part in order, as the spec does), AbortMultipartUpload.
 import type { CompletedPart } from '../../namespace/multipart.ts';
+import type { PartChecksum } from '../../namespace/multipart-checksums.ts';
+import { CHECKSUM_ALGORITHMS, isWellFormedChecksum } from '../../util/checksums.ts';
 import { parsePartNumber } from '../../namespace/multipart.ts';
 import type { Handler } from '../context.ts';
 import { S3Error } from '../errors.ts';
-import { childrenOf, isTree, readXmlBody, textOf } from '../xml/parser.ts';
-import { S3_XMLNS, el, elA } from '../xml/writer.ts';
+import { childrenOf, isTree, readXmlBody, textOf, type XmlTree } from '../xml/parser.ts';
+import { S3_XMLNS, el, elA, opt } from '../xml/writer.ts';
 import { intParam, isoDate, ownerXml, quoteETag, storedHeadersFrom, userMetadataFrom } from './common.ts';
+import {
+  DEFAULT_CHECKSUM_ALGORITHM, checksumHeaders, checksumXml, completeChecksumHeader, parseChecksumType,
+  partChecksumFallback, requestChecksum, uploadChecksumFrom,
+} from './checksum-headers.ts';
+import { checkWriteEarly, writePrecondition } from './conditional.ts';
+import { objectExtrasFromHeaders } from './write-extras.ts';
 
 export const createMultipartUpload: Handler = async (ctx) => {
+  const checksum = uploadChecksumFrom(ctx);
   const upload = await ctx.ns.createUpload({
     bucket: ctx.bucket,
     key: ctx.key,
     user: ctx.user,
     headers: storedHeadersFrom(ctx),
     userMetadata: userMetadataFrom(ctx),
-    extras: {},
+    extras: { ...(await objectExtrasFromHeaders(ctx)), ...checksum },
   });
   return {
+    headers: { 'x-amz-checksum-algorithm': checksum.checksumAlgorithm, 'x-amz-checksum-type': checksum.checksumType },
     xml: elA('InitiateMultipartUploadResult', { xmlns: S3_XMLNS },
       el('Bucket', ctx.bucket), el('Key', ctx.key), el('UploadId', upload.uploadId)),
   };
@@ -32,16 +42,24 @@ function uploadIdOf(ctx: Parameters<Handler>[0]): string {
 
 export const uploadPart: Handler = async (ctx) => {
   const partNumber = parsePartNumber(ctx.query.get('partNumber'));
+  const sent = requestChecksum(ctx);
   const part = await ctx.ns.uploadPart({
     bucket: ctx.bucket,
     key: ctx.key,
     uploadId: uploadIdOf(ctx),
     partNumber,
     contentLength: ctx.contentLength,
-    body: () => ctx.body(),
+    body: sent.body,
     signal: ctx.signal,
+    // The upload's declared checksum decides: a part of another algorithm is refused, a missing one may be computed.
+    checksum: (upload) => {
+      const fallback = partChecksumFallback(upload.extras, sent.requested);
+      return fallback === undefined ? sent.checks : { ...sent.checks, algorithm: fallback };
+    },
   });
-  return { headers: { ETag: quoteETag(part.etag) } };
+  const { checksum, checksumAlgorithm } = part.extras;
+  const echo = checksum !== undefined && checksumAlgorithm !== undefined ? checksumHeaders(checksumAlgorithm, checksum) : {};
+  return { headers: { ETag: quoteETag(part.etag), ...echo } };
 };
 
 export const listParts: Handler = async (ctx) => {
@@ -68,9 +86,26 @@ export const listParts: Handler = async (ctx) => {
         el('PartNumber', p.partNumber),
         el('LastModified', isoDate(p.lastModified)),
         el('ETag', quoteETag(p.etag)),
-        el('Size', p.size)))),
+        el('Size', p.size),
+        // Per-part checksums are listed for uploads that declared an algorithm (API_ListParts.html, Part).
+        checksumXml(upload.extras.checksumAlgorithm, p.extras.checksum))),
+      opt('ChecksumAlgorithm', upload.extras.checksumAlgorithm),
+      opt('ChecksumType', upload.extras.checksumType)),
   };
 };
+
+/** The Checksum* element of a listed part, if any: one at most, well-formed (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompletedPart.html). */
+function listedPartChecksum(part: XmlTree): PartChecksum | undefined {
+  const found: PartChecksum[] = [];
+  for (const algorithm of CHECKSUM_ALGORITHMS) {
+    const value = textOf(part[`Checksum${algorithm}`]);
+    if (value === undefined) continue;
+    if (!isWellFormedChecksum(algorithm, value.trim())) throw new S3Error('InvalidArgument', 'Invalid Base64 or multiple checksums present in request');
+    found.push({ algorithm, value: value.trim() });
+  }
+  if (found.length > 1) throw new S3Error('InvalidArgument', 'Invalid Base64 or multiple checksums present in request');
+  return found[0];
+}
 
 /** The parts a CompleteMultipartUpload body lists; undefined for an empty body. */
 async function requestedParts(ctx: Parameters<Handler>[0]): Promise<CompletedPart[] | undefined> {
@@ -84,21 +119,29 @@ async function requestedParts(ctx: Parameters<Handler>[0]): Promise<CompletedPar
     const number = textOf(part.PartNumber);
     const etag = textOf(part.ETag);
     if (number === undefined || !/^\d+$/.test(number) || etag === undefined) throw new S3Error('MalformedXML');
-    return { partNumber: Number(number), etag };
+    return { partNumber: Number(number), etag, checksum: listedPartChecksum(part) };
   });
 }
 
 export const completeMultipartUpload: Handler = async (ctx) => {
   const uploadId = uploadIdOf(ctx);
   await ctx.ns.requireUpload(ctx.bucket, ctx.key, uploadId);
+  // If-None-Match: * / If-Match: checked now (before the body) and again under the key lock.
+  const precondition = writePrecondition(ctx);
+  await checkWriteEarly(ctx, precondition);
+  // The object checksum the client expects, and the type it believes the upload has: judged before the body is read.
+  const checksum = { type: parseChecksumType(ctx), expected: completeChecksumHeader(ctx), defaultAlgorithm: DEFAULT_CHECKSUM_ALGORITHM };
   const parts = await requestedParts(ctx);
-  const row = await ctx.ns.completeUpload({ bucket: ctx.bucket, key: ctx.key, uploadId, parts, signal: ctx.signal });
+  const row = await ctx.ns.completeUpload({ bucket: ctx.bucket, key: ctx.key, uploadId, parts, signal: ctx.signal, precondition, checksum });
+  const stored = row.extras.checksum;
   return {
     xml: elA('CompleteMultipartUploadResult', { xmlns: S3_XMLNS },
       el('Location', `/${ctx.bucket}/${ctx.key}`),
       el('Bucket', ctx.bucket),
       el('Key', ctx.key),
-      el('ETag', quoteETag(row.etag))),
+      el('ETag', quoteETag(row.etag)),
+      checksumXml(stored?.algorithm, stored?.value),
+      opt('ChecksumType', stored?.type)),
   };
 };
 

@@ -1,79 +1,82 @@
-// Object operations: PutObject, GetObject (with Range), HeadObject, DeleteObject.
-import type { ReadRange } from '../../storage/under-storage.ts';
+// Object operations: PutObject (with conditional writes), GetObject and
+// HeadObject (conditional, with Range or partNumber, response-* overrides),
+// DeleteObject.
+import type { ObjectRecord } from '../../meta/metadata-store.ts';
 import type { Handler } from '../context.ts';
-import { S3Error } from '../errors.ts';
-import { checkVersionId, objectHeaders, quoteETag, storedHeadersFrom, userMetadataFrom } from './common.ts';
+import { DEFAULT_CHECKSUM_ALGORITHM, objectChecksumHeaders, requestChecksum, storedChecksumHeaders } from './checksum-headers.ts';
+import { applyResponseOverrides, checkVersionId, objectHeaders, quoteETag, storedHeadersFrom, userMetadataFrom } from './common.ts';
+import { NotModified, checkReadPreconditions, checkWriteEarly, notModifiedResult, writePrecondition } from './conditional.ts';
+import { planRead, readSelection, type ReadPlan } from './ranges.ts';
+import { objectExtrasFromHeaders } from './write-extras.ts';
 
 export const putObject: Handler = async (ctx) => {
+  // Checksum headers are judged before anything else can read the body; without one, S3's default is computed.
+  const checksum = requestChecksum(ctx, DEFAULT_CHECKSUM_ALGORITHM);
+  const precondition = writePrecondition(ctx);
+  await checkWriteEarly(ctx, precondition);
   const row = await ctx.ns.putObject({
     bucket: ctx.bucket,
     key: ctx.key,
     user: ctx.user,
     headers: storedHeadersFrom(ctx),
     userMetadata: userMetadataFrom(ctx),
-    extras: {},
+    extras: await objectExtrasFromHeaders(ctx),
     contentLength: ctx.contentLength,
-    body: () => ctx.body(),
+    body: checksum.body,
     signal: ctx.signal,
+    precondition,
+    checksum: checksum.checks,
   });
-  return { headers: { ETag: quoteETag(row.etag) } };
+  return { headers: { ETag: quoteETag(row.etag), ...storedChecksumHeaders(row) } };
 };
 
 /**
- * One `bytes=` range per RFC 9110: `a-b`, `a-` or `-n`. S3 ignores a header it
- * cannot parse and serves the whole object, and so do we.
+ * GetObject: preconditions, then a Range or partNumber, all judged on the row
+ * whose bytes are opened (under the key lock), then response-* overrides.
  */
-export function parseRange(header: string | undefined, size: number): ReadRange | undefined {
-  if (header === undefined) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0) throw unsatisfiable(size);
-    start = Math.max(0, size - suffix);
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-    if (m[2] !== '' && Number(m[2]) < start) return undefined;
-  }
-  if (start >= size) throw unsatisfiable(size);
-  return { start, end };
-}
-
-function unsatisfiable(size: number): S3Error {
-  return new S3Error('InvalidRange', undefined, { ActualObjectSize: String(size) }, { 'Content-Range': `bytes */${size}` });
-}
-
 export const getObject: Handler = async (ctx) => {
   checkVersionId(ctx);
-  let range: ReadRange | undefined;
-  const { row, body } = await ctx.ns.openObject(ctx.bucket, ctx.key, (r) => (range = parseRange(ctx.header('range'), r.size)));
-  const headers = objectHeaders(row);
-  if (range) {
-    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${row.size}`;
-    headers['Content-Length'] = range.end - range.start + 1;
-    return { status: 206, headers, body };
+  const selection = readSelection(ctx);
+  let plan!: ReadPlan; // set by the callback, which runs before openObject returns
+  try {
+    const { row, body } = await ctx.ns.openObject(ctx.bucket, ctx.key, (r) => {
+      checkReadPreconditions(ctx, r);
+      plan = planRead(selection, r);
+      return plan.range;
+    });
+    return { status: plan.status, headers: readHeaders(ctx, row, plan), body };
+  } catch (err) {
+    if (err instanceof NotModified) return notModifiedResult(err.row);
+    throw err;
   }
-  headers['Content-Length'] = row.size;
-  return { headers, body };
 };
 
 export const headObject: Handler = async (ctx) => {
   checkVersionId(ctx);
+  const selection = readSelection(ctx);
   const row = await ctx.ns.headObject(ctx.bucket, ctx.key);
-  const headers = objectHeaders(row);
-  const range = parseRange(ctx.header('range'), row.size);
-  if (range) {
-    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${row.size}`;
-    headers['Content-Length'] = range.end - range.start + 1;
-    return { status: 206, headers };
+  try {
+    checkReadPreconditions(ctx, row);
+  } catch (err) {
+    if (err instanceof NotModified) return notModifiedResult(err.row);
+    throw err;
   }
-  headers['Content-Length'] = row.size;
-  return { headers };
+  const plan = planRead(selection, row);
+  return { status: plan.status, headers: readHeaders(ctx, row, plan) };
 };
+
+/**
+ * The object's headers with the response-* overrides, then the plan's
+ * (Content-Length, Content-Range, parts count). Content-Length stays after any
+ * non-ASCII value: Node 24 mangles such a value that follows it in the header block.
+ */
+function readHeaders(ctx: Parameters<Handler>[0], row: ObjectRecord, plan: ReadPlan): Record<string, string | number> {
+  const headers = objectHeaders(row);
+  const partNumber = ctx.query.get('partNumber');
+  Object.assign(headers, objectChecksumHeaders(ctx, row, { ranged: plan.range !== undefined, partNumber: partNumber === null ? undefined : Number(partNumber) }));
+  applyResponseOverrides(ctx, headers);
+  return { ...headers, ...plan.headers };
+}
 
 export const deleteObject: Handler = async (ctx) => {
   checkVersionId(ctx);
