@@ -18,10 +18,15 @@ export const SETTINGS = {
   host: { kind: 'string', flag: 'host', env: 'STRATA_HOST', doc: 'address to bind (loopback by default)' },
   port: { kind: 'int', flag: 'port', env: 'STRATA_PORT', doc: 'TCP port; 0 picks a free port' },
   dataDir: { kind: 'string', flag: 'data-dir', env: 'STRATA_DATA_DIR', doc: 'root of the local under-storage; metadata lives in DIR/.strata' },
-  auth: { kind: 'string', flag: 'auth', env: 'STRATA_AUTH', doc: 'authentication mode: simple' },
+  auth: { kind: 'string', flag: 'auth', env: 'STRATA_AUTH', doc: 'authentication: "sigv4" verifies signatures; "simple" trusts the user the Authorization header names (loopback binds only, unless --insecure-simple-auth)' },
+  insecureSimpleAuth: { kind: 'bool', flag: 'insecure-simple-auth', env: 'STRATA_INSECURE_SIMPLE_AUTH', doc: 'allow simple auth on a non-loopback bind: anyone who reaches the port can act as anyone' },
+  rootAccessKey: { kind: 'string', flag: 'root-access-key', env: 'STRATA_ROOT_ACCESS_KEY', doc: 'access key id of the root user, created or re-keyed at start (sigv4)' },
+  rootSecretKey: { kind: 'string', flag: 'root-secret-key', env: 'STRATA_ROOT_SECRET_KEY', doc: 'secret key of the root user (sigv4)' },
+  masterKeyFile: { kind: 'string', flag: 'master-key-file', env: 'STRATA_MASTER_KEY_FILE', doc: 'file holding the key that seals stored secrets; default DATA/.strata/master.key' },
   defaultUser: { kind: 'string', flag: 'default-user', env: 'STRATA_DEFAULT_USER', doc: 'user for requests without an Authorization header' },
   region: { kind: 'string', flag: 'region', env: 'STRATA_REGION', doc: 'region reported to clients' },
   prefix: { kind: 'string', flag: 'prefix', env: 'STRATA_PREFIX', doc: 'path prefix the S3 API is also served under' },
+  baseDomain: { kind: 'string', flag: 'base-domain', env: 'STRATA_BASE_DOMAIN', doc: 'domain(s) for virtual-hosted style (bucket.DOMAIN), comma-separated; empty = path style only' },
   fsync: { kind: 'bool', flag: 'fsync', env: 'STRATA_FSYNC', doc: 'fsync data and metadata before acknowledging writes' },
   minPartSize: { kind: 'int', flag: 'min-part-size', env: 'STRATA_MIN_PART_SIZE', doc: 'smallest non-final multipart part in bytes (S3: 5242880); 0 = no minimum' },
   metadataSyncInterval: { kind: 'duration', flag: 'metadata-sync-interval', env: 'STRATA_METADATA_SYNC_INTERVAL', doc: 'how often a listing re-reads a directory of the data dir: ms, or "always"/"never"' },
@@ -34,10 +39,17 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
-  readonly auth: 'simple';
+  readonly auth: 'simple' | 'sigv4';
+  readonly insecureSimpleAuth: boolean;
+  readonly rootAccessKey: string;
+  readonly rootSecretKey: string;
+  /** '' = DATA/.strata/master.key */
+  readonly masterKeyFile: string;
   readonly defaultUser: string;
   readonly region: string;
   readonly prefix: string;
+  /** Comma-separated base domains for virtual-hosted style; '' = off. */
+  readonly baseDomain: string;
   readonly fsync: boolean;
   readonly minPartSize: number;
   /** milliseconds; 0 = always, -1 = never */
@@ -51,9 +63,14 @@ export function defaults(): Config {
     port: 39999,
     dataDir: resolve('data'),
     auth: 'simple',
+    insecureSimpleAuth: false,
+    rootAccessKey: '',
+    rootSecretKey: '',
+    masterKeyFile: '',
     defaultUser: userInfo().username,
     region: 'us-east-1',
     prefix: '/api/v1/s3',
+    baseDomain: '',
     fsync: true,
     minPartSize: 0,
     metadataSyncInterval: 1000,
@@ -62,6 +79,12 @@ export function defaults(): Config {
 }
 
 export class ConfigError extends Error {}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
 
 function parseValue(name: SettingName, raw: unknown): unknown {
   const kind: Kind = SETTINGS[name].kind;
@@ -89,10 +112,23 @@ function parseValue(name: SettingName, raw: unknown): unknown {
 }
 
 function validate(c: Config): Config {
-  if (c.auth !== 'simple') throw new ConfigError(`auth: only "simple" is available, got "${c.auth}"`);
+  if (c.auth !== 'simple' && c.auth !== 'sigv4') throw new ConfigError(`auth: expected "simple" or "sigv4", got "${c.auth}"`);
+  if (c.auth === 'simple' && !isLoopback(c.host) && !c.insecureSimpleAuth) {
+    throw new ConfigError(
+      `auth: "simple" trusts whatever user a request names, so it is only allowed on a loopback address, and ${c.host} is not one. ` +
+        'Use --auth sigv4 (with --root-access-key/--root-secret-key), or pass --insecure-simple-auth to accept the risk.',
+    );
+  }
+  if ((c.rootAccessKey === '') !== (c.rootSecretKey === '')) throw new ConfigError('rootAccessKey and rootSecretKey go together: give both or neither');
   if (c.port > 65535) throw new ConfigError(`port: ${c.port} is out of range`);
   if (c.prefix !== '' && (!c.prefix.startsWith('/') || c.prefix.endsWith('/'))) {
     throw new ConfigError(`prefix: must start with "/" and not end with one, got "${c.prefix}"`);
+  }
+  for (const domain of c.baseDomain.split(',').map((d) => d.trim())) {
+    // A bare host name (no scheme, port or path): it is matched against the Host header's name.
+    if (domain !== '' && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i.test(domain)) {
+      throw new ConfigError(`baseDomain: expected host names separated by commas (e.g. "s3.local,localhost"), got "${domain}"`);
+    }
   }
   return c;
 }
