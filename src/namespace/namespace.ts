@@ -10,6 +10,7 @@ import { recoverIntents } from './commit.ts';
 import { listPage, type ListPage, type ListRequest } from './listing.ts';
 import * as multipart from './multipart.ts';
 import * as objects from './objects.ts';
+import { MountTable } from './mounts.ts';
 import { MetadataSync } from './sync.ts';
 import { listUploadsPage, type UploadsPage, type UploadsRequest } from './uploads-listing.ts';
 import type { NamespaceDeps, NamespaceOptions, WriteRequest } from './types.ts';
@@ -19,7 +20,10 @@ export class Namespace {
   readonly #sync: MetadataSync;
 
   constructor(store: MetadataStore, storage: UnderStorage, options: NamespaceOptions) {
-    this.deps = { store, storage, locks: new KeyedLock(), options };
+    const mounts = new MountTable({
+      path: '/', storage, kind: 'local', syncIntervalMs: options.syncIntervalMs, writeType: 'CACHE_THROUGH', readType: 'CACHE',
+    });
+    this.deps = { store, storage, mounts, locks: new KeyedLock(), options };
     this.#sync = new MetadataSync(this.deps);
   }
 

@@ -9,7 +9,7 @@ import { pipeInto } from '../util/pipe.ts';
 import { checksumCalculator, settleChecksum, settleEmptyChecksum, type ComputedChecksum } from './body-checksum.ts';
 import { requireBucket } from './buckets.ts';
 import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
-import { isDirectoryKey, objectPath, parentKeys, validateKey } from './names.ts';
+import { isDirectoryKey, parentKeys, validateKey } from './names.ts';
 import { importIfPresent } from './sync.ts';
 import { lockKey, type BodyChecksum, type NamespaceDeps, type WriteRequest } from './types.ts';
 
@@ -99,8 +99,9 @@ async function putDirectoryMarker(deps: NamespaceDeps, req: WriteRequest): Promi
   };
   await deps.locks.run(lockKey(req.bucket, req.key), async () => {
     req.precondition?.(await deps.store.getObject(req.bucket, req.key));
+    const location = deps.mounts.resolve(req.bucket, req.key);
     try {
-      await deps.storage.mkdir(objectPath(req.bucket, req.key));
+      await location.mount.storage.mkdir(location.path);
     } catch (err) {
       if (err instanceof StorageError && err.code === 'NOT_DIRECTORY') throw new S3Error('ParentIsObject', undefined, { Key: req.key });
       throw err;
@@ -142,7 +143,7 @@ export async function openObject(
     const wanted = range?.(row);
     if (row.isDirectory || row.size === 0) return { row, body: Readable.from([]) };
     try {
-      return { row, body: await deps.storage.read(objectPath(bucket, key), wanted) };
+      return { row, body: await readData(deps, row, wanted) };
     } catch (err) {
       // Deleted behind our back: the metadata follows the storage.
       if (err instanceof StorageError && err.code === 'NOT_FOUND') {
@@ -164,10 +165,10 @@ export async function deleteObject(deps: NamespaceDeps, bucket: string, key: str
   const removed = await deps.locks.run(lockKey(bucket, key), async () => {
     const row = await deps.store.deleteObject(bucket, key);
     // A file with no row (written by another program) is deleted all the same.
-    const path = objectPath(bucket, key);
+    const { mount, path } = deps.mounts.resolve(bucket, key);
     try {
-      if (isDirectoryKey(key)) await deps.storage.rmdir(path);
-      else await deps.storage.deleteFile(path);
+      if (isDirectoryKey(key)) await mount.storage.rmdir(path);
+      else await mount.storage.deleteFile(path);
     } catch (err) {
       if (!(err instanceof StorageError) || !['NOT_FOUND', 'NOT_EMPTY', 'IS_DIRECTORY', 'NOT_DIRECTORY'].includes(err.code)) throw err;
     }
@@ -177,6 +178,12 @@ export async function deleteObject(deps: NamespaceDeps, bucket: string, key: str
   return removed;
 }
 
+/** The object's bytes (or a range of them) from wherever its mount keeps them. */
+export async function readData(deps: NamespaceDeps, row: ObjectRecord, range: ReadRange | undefined): Promise<Readable> {
+  const { mount, path } = deps.mounts.resolve(row.bucket, row.key);
+  return mount.storage.read(path, range);
+}
+
 /** Removes the directories a delete left empty, stopping at one that is an explicit marker. */
 async function pruneParents(deps: NamespaceDeps, bucket: string, key: string): Promise<void> {
   const parents = parentKeys(key).reverse();
@@ -184,8 +191,11 @@ async function pruneParents(deps: NamespaceDeps, bucket: string, key: string): P
     const marker = `${parent}/`;
     if (await deps.store.getObject(bucket, marker)) return;
     const stop = await deps.locks.run(lockKey(bucket, marker), async () => {
+      const { mount, path } = deps.mounts.resolve(bucket, marker);
+      // A mount's own root is never removed.
+      if (path === '') return true;
       try {
-        await deps.storage.rmdir(`${bucket}/${parent}`);
+        await mount.storage.rmdir(path);
         return false;
       } catch (err) {
         if (err instanceof StorageError) return true;

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { NULL_VERSION, type ObjectRecord } from '../meta/metadata-store.ts';
 import { StorageError, type DirEntry, type FileStatus } from '../storage/under-storage.ts';
 import { newDataId } from './commit.ts';
-import { objectPath, validateKey } from './names.ts';
+import { validateKey } from './names.ts';
 import { lockKey, type NamespaceDeps } from './types.ts';
 
 /**
@@ -50,8 +50,9 @@ async function ownerOf(deps: NamespaceDeps, bucket: string): Promise<string> {
 
 /** On a lookup miss: if storage has a file at the key's path, record it and return its row. */
 export async function importIfPresent(deps: NamespaceDeps, bucket: string, key: string): Promise<ObjectRecord | undefined> {
-  if (deps.options.syncIntervalMs < 0) return undefined;
-  const status = await deps.storage.stat(objectPath(bucket, key));
+  const location = deps.mounts.resolve(bucket, key);
+  if (location.mount.syncIntervalMs < 0) return undefined;
+  const status = await location.mount.storage.stat(location.path);
   if (!status || status.isDirectory !== key.endsWith('/')) return undefined;
   const owner = await ownerOf(deps, bucket);
   return deps.locks.run(lockKey(bucket, key), async () => {
@@ -78,9 +79,9 @@ export class MetadataSync {
    * within the sync interval.
    */
   async syncForListing(bucket: string, prefix: string, recursive: boolean, force = false): Promise<void> {
-    const interval = this.#deps.options.syncIntervalMs;
-    if (interval < 0 && !force) return;
     const dir = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const interval = this.#deps.mounts.resolve(bucket, dir).mount.syncIntervalMs;
+    if (interval < 0 && !force) return;
     const id = `${bucket}\0${dir}\0${recursive}`;
     const last = this.#lastSync.get(id);
     if (!force && last !== undefined && Date.now() - last < interval) return;
@@ -119,10 +120,11 @@ export class MetadataSync {
       if (page.length < 5000) break;
       after = page[page.length - 1];
     }
-    const base = dir === '' ? bucket : `${bucket}/${dir.slice(0, -1)}`;
+    const { mount, path: base } = deps.mounts.resolve(bucket, dir);
+    const childPath = (name: string): string => (base === '' ? name : `${base}/${name}`);
     let entries: DirEntry[];
     try {
-      entries = await deps.storage.list(base);
+      entries = await mount.storage.list(base);
     } catch (err) {
       if (err instanceof StorageError && (err.code === 'NOT_FOUND' || err.code === 'NOT_DIRECTORY')) entries = [];
       else throw err;
@@ -130,7 +132,8 @@ export class MetadataSync {
     const owner = await ownerOf(deps, bucket);
     const onDisk = new Set<string>();
     for (const entry of entries) {
-      if (dir === '' && entry.name.startsWith('.strata')) continue;
+      // A store's own root may hold Strata's internal area (remote staging).
+      if (base === '' && entry.name === '.strata') continue;
       onDisk.add(entry.name);
       if (entry.isDirectory) {
         // A directory nobody recorded holds files nobody recorded: walk into it.
@@ -145,7 +148,7 @@ export class MetadataSync {
       const known = files.has(entry.name);
       if (known && !thorough) continue;
       const row = known ? await deps.store.getObject(bucket, key) : undefined;
-      const status = await deps.storage.stat(`${base}/${entry.name}`);
+      const status = await mount.storage.stat(childPath(entry.name));
       if (!status || status.isDirectory) continue;
       if (row && row.size === status.size && Math.floor(status.mtimeMs) <= row.lastModified) continue;
       await this.#refresh(bucket, key, owner, row);
@@ -164,7 +167,8 @@ export class MetadataSync {
   async #refresh(bucket: string, key: string, owner: string, seen: ObjectRecord | undefined): Promise<void> {
     const deps = this.#deps;
     await deps.locks.run(lockKey(bucket, key), async () => {
-      const status = await deps.storage.stat(objectPath(bucket, key));
+      const location = deps.mounts.resolve(bucket, key);
+      const status = await location.mount.storage.stat(location.path);
       const current = await deps.store.getObject(bucket, key);
       if (current && seen && current.dataId !== seen.dataId) return; // rewritten meanwhile: the writer knows best
       if (!status || status.isDirectory !== key.endsWith('/')) {

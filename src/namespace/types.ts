@@ -4,6 +4,7 @@ import type { MetadataStore, ObjectExtras, ObjectRecord } from '../meta/metadata
 import type { UnderStorage } from '../storage/under-storage.ts';
 import type { ChecksumAlgorithm } from '../util/checksums.ts';
 import type { KeyedLock } from '../util/keyed-lock.ts';
+import type { MountTable } from './mounts.ts';
 
 export interface NamespaceOptions {
   /** Smallest non-final multipart part; 0 = no minimum. */
@@ -16,7 +17,13 @@ export interface NamespaceOptions {
 
 export interface NamespaceDeps {
   store: MetadataStore;
+  /**
+   * The local data directory (the root mount's storage): staging, multipart
+   * parts and other internal files live here whatever mount an object is on.
+   */
   storage: UnderStorage;
+  /** Where each object's data lives. */
+  mounts: MountTable;
   locks: KeyedLock;
   options: NamespaceOptions;
 }

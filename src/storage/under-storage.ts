@@ -61,6 +61,14 @@ export interface UnderStorage {
    * if a parent is a file.
    */
   commit(staged: StagedWrite | string, path: string): Promise<void>;
+  /**
+   * Writes a whole file at `path` so readers see all of it or none of it,
+   * replacing what is there; `open` supplies the bytes (again, if the store
+   * retries). For stores where one write is atomic (S3: an object appears
+   * whole when its PUT or multipart upload completes) this avoids staging on
+   * the store itself and then copying; without it, callers stage and commit.
+   */
+  write?(path: string, open: () => Promise<Readable>, size: number, options?: WriteOptions): Promise<void>;
   /** Drops staged data; a no-op if it is already gone. */
   discard(staged: StagedWrite | string): Promise<void>;
   /**
