@@ -6,9 +6,13 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config/config.ts';
 import { SqliteMetadataStore } from './meta/sqlite/sqlite-store.ts';
 import { Namespace } from './namespace/namespace.ts';
+import { parseBaseDomains } from './s3/addressing.ts';
 import { createS3Server } from './s3/server.ts';
 import { LocalUnderStorage } from './storage/local/local-storage.ts';
 import { createAdminHandler } from './admin/fs-api.ts';
+import { CredentialStore } from './auth/credentials.ts';
+import { SecretBox } from './auth/secrets.ts';
+import { ADAPTER_OPTIONS, SECRET_OPTIONS, openUnderStorage } from './storage/factory.ts';
 
 export interface RunningStrata {
   /** Base URL of the server, e.g. http://127.0.0.1:39999 */
@@ -26,10 +30,26 @@ export async function startStrata(config: Config, logger: Logger = pino({ level:
     syncIntervalMs: config.metadataSyncInterval,
     defaultOwner: config.defaultUser,
   });
+  const box = await SecretBox.open({
+    file: config.masterKeyFile || join(config.dataDir, '.strata', 'master.key'),
+    base64Key: config.masterKey || undefined,
+  });
+  const credentials = new CredentialStore(store, box);
+  if (config.rootAccessKey) await credentials.bootstrapRoot(config.rootAccessKey, config.rootSecretKey);
+  const mounts = await ns.loadMounts({
+    open: (uri, options) => openUnderStorage(uri, options, config.fsync),
+    secretOptions: SECRET_OPTIONS,
+    adapterOptions: ADAPTER_OPTIONS,
+    seal: (plain) => box.seal(plain),
+    unseal: (sealed) => box.unseal(sealed),
+  });
+  for (const failure of mounts.failed) logger.error(failure, 'a mount could not be opened; its objects are unavailable');
   const recovered = await ns.recover();
   if (recovered.completed + recovered.rolledBack > 0) logger.info(recovered, 'recovered writes interrupted by a crash');
 
-  const settings = { region: config.region, prefix: config.prefix, defaultUser: config.defaultUser };
+  const settings = {
+    region: config.region, prefix: config.prefix, defaultUser: config.defaultUser, baseDomains: parseBaseDomains(config.baseDomain),
+  };
   const server = createS3Server({ ns, settings, logger, fallback: createAdminHandler(ns, settings, logger) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -127,6 +127,31 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** A small JSON request body (mount definitions), at most 64 KiB. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let text = '';
+  for await (const chunk of req) {
+    text += (chunk as Buffer).toString('utf8');
+    if (text.length > 64 * 1024) throw new S3Error('InvalidArgument', 'The request body is larger than 64 KiB.');
+  }
+  try {
+    return text === '' ? {} : (JSON.parse(text) as unknown);
+  } catch {
+    throw new S3Error('InvalidArgument', 'The request body is not JSON.');
+  }
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new S3Error('InvalidArgument', 'options is an object of strings.');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new S3Error('InvalidArgument', `option ${k} must be a string.`);
+    out[k] = v;
+  }
+  return out;
+}
+
 /** Brings the rows under a path in line with the storage now: a bucket or directory recursively, a file by its parent. */
 async function syncPath(ns: Namespace, bucket: string, key: string): Promise<void> {
   if (bucket === '') {
@@ -191,6 +216,17 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: 
       } else if (method === 'POST' && action === 'sync') {
         await syncPath(ns, bucket, key);
         sendJson(res, 200, { synced: query.get('path') });
+      } else if (method === 'POST' && action === 'mount') {
+        const body = await readJson(req);
+        const uri = typeof body === 'object' && body !== null && 'uri' in body ? body.uri : undefined;
+        if (typeof uri !== 'string') throw new S3Error('InvalidArgument', 'A mount needs a "uri".');
+        const options = stringRecord(typeof body === 'object' && body !== null && 'options' in body ? body.options : undefined);
+        sendJson(res, 200, await ns.mount({ path: query.get('path') ?? '', uri, options, user }));
+      } else if (method === 'DELETE' && action === 'unmount') {
+        await ns.unmount(query.get('path') ?? '');
+        sendJson(res, 200, { unmounted: query.get('path') });
+      } else if (method === 'GET' && action === 'mounts') {
+        sendJson(res, 200, { mounts: await ns.listMounts() });
       } else if (method === 'DELETE' && action === 'rm') {
         sendJson(res, 200, { removed: await remove(ns, bucket, key, flag('recursive')) });
       } else {

@@ -10,6 +10,8 @@ export interface ParsedArgs {
   flags: Set<string>;
   endpoint?: string;
   user?: string;
+  /** `--option k=v` (repeatable): mount options. */
+  options: string[];
   /** --progress forces the bar, --no-progress suppresses it; unset means "when stderr is a terminal". */
   progress?: boolean;
   help: boolean;
@@ -24,10 +26,10 @@ const BOOLEAN_FLAGS: Record<string, string> = {
   '-f': 'sync',
 };
 
-const VALUE_OPTIONS = new Set(['--endpoint', '--user']);
+const VALUE_OPTIONS = new Set(['--endpoint', '--user', '--option']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const parsed: ParsedArgs = { words: [], flags: new Set(), help: false };
+  const parsed: ParsedArgs = { words: [], flags: new Set(), options: [], help: false };
   let options = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -48,6 +50,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       else throw new UsageError(`${name} needs a value`);
       if (value === '') throw new UsageError(`${name} needs a non-empty value`);
       if (name === '--endpoint') parsed.endpoint = value;
+      else if (name === '--option') parsed.options.push(value);
       else parsed.user = value;
     } else if (eq > 0) {
       throw new UsageError(`${name} takes no value`);

@@ -10,12 +10,15 @@ import type { FsEntry } from '../admin/fs-api.ts';
 import { ApiError, CliError } from './errors.ts';
 import { formatLsLine, formatStat } from './format.ts';
 import { connectionError, requestJson, send, type Client } from './http.ts';
+import { MOUNT_COMMANDS } from './mount-commands.ts';
 import { ProgressBar, wantsProgress, type ProgressOutput } from './progress.ts';
 
 export interface CommandContext {
   client: Client;
   /** Canonical flags given on the command line ('recursive', 'sync'); already checked against the command. */
   flags: Set<string>;
+  /** `--option k=v` values, in order. */
+  options: string[];
   /** --progress (true) / --no-progress (false) / neither. */
   progress: boolean | undefined;
   stdout: Writable;
@@ -262,4 +265,4 @@ const copyToLocal: FsCommand = {
   },
 };
 
-export const FS_COMMANDS: readonly FsCommand[] = [ls, cat, statCommand, mkdir, rm, copyFromLocal, copyToLocal, sync];
+export const FS_COMMANDS: readonly FsCommand[] = [ls, cat, statCommand, mkdir, rm, copyFromLocal, copyToLocal, sync, ...MOUNT_COMMANDS];

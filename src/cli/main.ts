@@ -66,7 +66,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     const endpoint = parsed.endpoint ?? (io.env.STRATA_ENDPOINT || DEFAULT_ENDPOINT);
     const user = parsed.user ?? (io.env.STRATA_USER || undefined);
     const client = createClient(endpoint, user);
-    await command.run({ client, flags: parsed.flags, progress: parsed.progress, stdout: io.stdout, stderr: io.stderr }, args);
+    await command.run({ client, flags: parsed.flags, options: parsed.options, progress: parsed.progress, stdout: io.stdout, stderr: io.stderr }, args);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {

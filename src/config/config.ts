@@ -22,6 +22,7 @@ export const SETTINGS = {
   insecureSimpleAuth: { kind: 'bool', flag: 'insecure-simple-auth', env: 'STRATA_INSECURE_SIMPLE_AUTH', doc: 'allow simple auth on a non-loopback bind: anyone who reaches the port can act as anyone' },
   rootAccessKey: { kind: 'string', flag: 'root-access-key', env: 'STRATA_ROOT_ACCESS_KEY', doc: 'access key id of the root user, created or re-keyed at start (sigv4)' },
   rootSecretKey: { kind: 'string', flag: 'root-secret-key', env: 'STRATA_ROOT_SECRET_KEY', doc: 'secret key of the root user (sigv4)' },
+  masterKey: { kind: 'string', flag: 'master-key', env: 'STRATA_MASTER_KEY', doc: 'base64 of the 32-byte key that seals stored secrets (prefer the env var to the flag); overrides the key file' },
   masterKeyFile: { kind: 'string', flag: 'master-key-file', env: 'STRATA_MASTER_KEY_FILE', doc: 'file holding the key that seals stored secrets; default DATA/.strata/master.key' },
   defaultUser: { kind: 'string', flag: 'default-user', env: 'STRATA_DEFAULT_USER', doc: 'user for requests without an Authorization header' },
   region: { kind: 'string', flag: 'region', env: 'STRATA_REGION', doc: 'region reported to clients' },
@@ -43,6 +44,7 @@ export interface Config {
   readonly insecureSimpleAuth: boolean;
   readonly rootAccessKey: string;
   readonly rootSecretKey: string;
+  readonly masterKey: string;
   /** '' = DATA/.strata/master.key */
   readonly masterKeyFile: string;
   readonly defaultUser: string;
@@ -66,6 +68,7 @@ export function defaults(): Config {
     insecureSimpleAuth: false,
     rootAccessKey: '',
     rootSecretKey: '',
+    masterKey: '',
     masterKeyFile: '',
     defaultUser: userInfo().username,
     region: 'us-east-1',

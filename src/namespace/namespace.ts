@@ -10,6 +10,7 @@ import { recoverIntents } from './commit.ts';
 import { listPage, type ListPage, type ListRequest } from './listing.ts';
 import * as multipart from './multipart.ts';
 import * as objects from './objects.ts';
+import * as mountAdmin from './mount-admin.ts';
 import { MountTable } from './mounts.ts';
 import { MetadataSync } from './sync.ts';
 import { listUploadsPage, type UploadsPage, type UploadsRequest } from './uploads-listing.ts';
@@ -18,6 +19,7 @@ import type { NamespaceDeps, NamespaceOptions, WriteRequest } from './types.ts';
 export class Namespace {
   readonly deps: NamespaceDeps;
   readonly #sync: MetadataSync;
+  #mountEnv: mountAdmin.MountEnvironment | undefined;
 
   constructor(store: MetadataStore, storage: UnderStorage, options: NamespaceOptions) {
     const mounts = new MountTable({
@@ -131,6 +133,29 @@ export class Namespace {
   /** UploadPartCopy: streams a byte range of the source into a part of an upload. */
   copyPart(req: copy.CopyPartRequest): Promise<copy.CopyPartResult> {
     return copy.copyPart(this.deps, req);
+  }
+
+  /** Loads the persisted mount table; `env` opens stores and seals secrets from now on. Call before recover(). */
+  async loadMounts(env: mountAdmin.MountEnvironment): Promise<{ loaded: string[]; failed: { path: string; error: string }[] }> {
+    this.#mountEnv = env;
+    return mountAdmin.loadMounts(this.deps, env);
+  }
+
+  mount(req: { path: string; uri: string; options: Record<string, string>; user: string }): Promise<mountAdmin.MountInfo> {
+    return mountAdmin.mount(this.deps, this.#requireMountEnv(), req);
+  }
+
+  unmount(path: string): Promise<void> {
+    return mountAdmin.unmount(this.deps, path);
+  }
+
+  listMounts(): Promise<mountAdmin.MountInfo[]> {
+    return mountAdmin.listMounts(this.deps, this.#requireMountEnv());
+  }
+
+  #requireMountEnv(): mountAdmin.MountEnvironment {
+    if (!this.#mountEnv) throw new Error('mounts are not configured: call loadMounts first');
+    return this.#mountEnv;
   }
 
   close(): Promise<void> {

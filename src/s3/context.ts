@@ -13,6 +13,8 @@ export interface S3Settings {
   /** Served under this path prefix as well as at the root. */
   prefix: string;
   defaultUser: string;
+  /** Base domains for virtual-hosted style (`bucket.<domain>`), lower-case; empty = path style only. */
+  baseDomains: readonly string[];
 }
 
 export interface S3Result {

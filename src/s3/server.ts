@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import { identifySimple } from '../auth/simple.ts';
 import type { Namespace } from '../namespace/namespace.ts';
+import { addressRequest } from './addressing.ts';
 import { RequestContext, type S3Result, type S3Settings } from './context.ts';
 import { S3Error, isS3Error } from './errors.ts';
 import { pipeInto } from '../util/pipe.ts';
@@ -62,11 +63,6 @@ export function createS3Server(options: S3ServerOptions): Server {
   return server;
 }
 
-function stripPrefix(path: string, prefix: string): string {
-  if (prefix !== '' && (path === prefix || path.startsWith(`${prefix}/`))) return path.slice(prefix.length) || '/';
-  return path;
-}
-
 async function handleRequest(options: S3ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = process.hrtime.bigint();
   const id = nextRequestId();
@@ -77,7 +73,10 @@ async function handleRequest(options: S3ServerOptions, req: IncomingMessage, res
   const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
   const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
 
-  if (options.fallback && (await options.fallback(req, res, rawPath, query))) return;
+  // Virtual-hosted (`Host: bucket.<base-domain>`) or path style; see addressing.ts.
+  const addressed = addressRequest(req.headers.host, rawPath, options.settings.baseDomains, options.settings.prefix);
+  // On a bucket's host every path is a key, so the FS API (a path-style URL) is not there.
+  if (!addressed.virtualHost && options.fallback && (await options.fallback(req, res, rawPath, query))) return;
 
   const abort = new AbortController();
   const onClose = (): void => {
@@ -91,8 +90,7 @@ async function handleRequest(options: S3ServerOptions, req: IncomingMessage, res
   let ctx: RequestContext | undefined;
   let status = 500;
   try {
-    const path = stripPrefix(rawPath, options.settings.prefix);
-    const routed = route(req.method ?? 'GET', path, query, req.headers);
+    const routed = route(req.method ?? 'GET', addressed.path, query, req.headers);
     ({ op, bucket, key } = routed);
     // CORS: a bucket-scoped request with an Origin gets the headers of the rule it matches,
     // set before the handler runs so errors carry them too (the preflight sets its own).
