@@ -11,6 +11,7 @@ import { createS3Server } from './s3/server.ts';
 import { LocalUnderStorage } from './storage/local/local-storage.ts';
 import { createAdminHandler } from './admin/fs-api.ts';
 import { CredentialStore } from './auth/credentials.ts';
+import { PageCache } from './cache/page-cache.ts';
 import { SecretBox } from './auth/secrets.ts';
 import { ADAPTER_OPTIONS, SECRET_OPTIONS, openUnderStorage } from './storage/factory.ts';
 
@@ -25,11 +26,16 @@ export interface RunningStrata {
 export async function startStrata(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningStrata> {
   const storage = await LocalUnderStorage.open(config.dataDir, { durable: config.fsync });
   const store = SqliteMetadataStore.open(join(config.dataDir, '.strata', 'metadata.sqlite'), { durable: config.fsync });
+  const cache = await PageCache.create({
+    memoryBytes: config.cacheMemory,
+    disk: config.cacheDisk > 0 ? { dir: config.cacheDir || join(config.dataDir, '.strata', 'cache'), bytes: config.cacheDisk } : undefined,
+    pageSize: config.cachePageSize,
+  });
   const ns = new Namespace(store, storage, {
     minPartSize: config.minPartSize,
     syncIntervalMs: config.metadataSyncInterval,
     defaultOwner: config.defaultUser,
-  });
+  }, cache);
   const box = await SecretBox.open({
     file: config.masterKeyFile || join(config.dataDir, '.strata', 'master.key'),
     base64Key: config.masterKey || undefined,

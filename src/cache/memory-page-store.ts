@@ -26,7 +26,7 @@ export class MemoryPageStore implements PageStore {
     const k = pageKeyString(key);
     const previous = this.#pages.get(k)?.length ?? 0;
     if (this.#used - previous + data.length > this.capacity) return false;
-    const owned = data.byteOffset === 0 && data.buffer.byteLength === data.length ? data : Buffer.from(data);
+    const owned = data.byteOffset === 0 && data.buffer.byteLength === data.length ? data : ownCopy(data);
     this.#pages.delete(k);
     this.#pages.set(k, owned);
     this.#used += data.length - previous;
@@ -57,4 +57,11 @@ export class MemoryPageStore implements PageStore {
     // Nothing in memory can fail short of the process itself.
     return zeroErrorCounts();
   }
+}
+
+/** A copy with its own allocation: Buffer.from would take a slice of the shared pool. */
+function ownCopy(data: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(data.length);
+  data.copy(copy);
+  return copy;
 }

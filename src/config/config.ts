@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 
-type Kind = 'string' | 'int' | 'bool' | 'duration';
+type Kind = 'string' | 'int' | 'bool' | 'duration' | 'size';
 
 interface Setting {
   kind: Kind;
@@ -31,6 +31,10 @@ export const SETTINGS = {
   fsync: { kind: 'bool', flag: 'fsync', env: 'STRATA_FSYNC', doc: 'fsync data and metadata before acknowledging writes' },
   minPartSize: { kind: 'int', flag: 'min-part-size', env: 'STRATA_MIN_PART_SIZE', doc: 'smallest non-final multipart part in bytes (S3: 5242880); 0 = no minimum' },
   metadataSyncInterval: { kind: 'duration', flag: 'metadata-sync-interval', env: 'STRATA_METADATA_SYNC_INTERVAL', doc: 'how often a listing re-reads a directory of the data dir: ms, or "always"/"never"' },
+  cacheMemory: { kind: 'size', flag: 'cache-memory', env: 'STRATA_CACHE_MEMORY', doc: 'memory tier of the page cache for remote mounts: bytes, or 256MiB, 1GiB' },
+  cacheDisk: { kind: 'size', flag: 'cache-disk', env: 'STRATA_CACHE_DISK', doc: 'local-disk tier of the page cache; 0 = none' },
+  cacheDir: { kind: 'string', flag: 'cache-dir', env: 'STRATA_CACHE_DIR', doc: 'directory of the disk tier; default DATA/.strata/cache' },
+  cachePageSize: { kind: 'size', flag: 'cache-page-size', env: 'STRATA_CACHE_PAGE_SIZE', doc: 'page size of the cache' },
   logLevel: { kind: 'string', flag: 'log-level', env: 'STRATA_LOG_LEVEL', doc: 'pino level: trace, debug, info, warn, error, silent' },
 } as const satisfies Record<string, Setting>;
 
@@ -56,6 +60,11 @@ export interface Config {
   readonly minPartSize: number;
   /** milliseconds; 0 = always, -1 = never */
   readonly metadataSyncInterval: number;
+  readonly cacheMemory: number;
+  readonly cacheDisk: number;
+  /** '' = DATA/.strata/cache */
+  readonly cacheDir: string;
+  readonly cachePageSize: number;
   readonly logLevel: string;
 }
 
@@ -77,6 +86,10 @@ export function defaults(): Config {
     fsync: true,
     minPartSize: 0,
     metadataSyncInterval: 1000,
+    cacheMemory: 256 * 1024 * 1024,
+    cacheDisk: 4 * 1024 * 1024 * 1024,
+    cacheDir: '',
+    cachePageSize: 1024 * 1024,
     logLevel: 'info',
   };
 }
@@ -103,6 +116,13 @@ function parseValue(name: SettingName, raw: unknown): unknown {
       if (/^(1|true|yes|on)$/i.test(text)) return true;
       if (/^(0|false|no|off)$/i.test(text)) return false;
       throw new ConfigError(`${name}: expected true or false, got "${text}"`);
+    }
+    case 'size': {
+      const m = /^(\d+)\s*(B|KiB|MiB|GiB|TiB|K|M|G|T)?$/i.exec(text);
+      if (!m) throw new ConfigError(`${name}: expected a size (1048576, 512KiB, 256MiB, 4GiB), got "${text}"`);
+      const unit = (m[2] ?? 'B').toUpperCase()[0];
+      const shift = { B: 0, K: 10, M: 20, G: 30, T: 40 }[unit] ?? 0;
+      return Number(m[1]) * 2 ** shift;
     }
     case 'duration': {
       if (text === 'always') return 0;

@@ -53,6 +53,8 @@ export async function commitObject(
         throw err;
       }
     }
+    // Pages of the version this write replaces can go once it is committed.
+    const replaced = location.mount.kind === 'remote' ? await deps.store.getObject(row.bucket, row.key) : undefined;
     const intentId = newDataId();
     await deps.store.addIntent({ id: intentId, stagedPath: staged.stagedPath, object: row, created: Date.now() });
     try {
@@ -69,6 +71,7 @@ export async function commitObject(
     await deps.store.resolveIntent(intentId, row);
     // Uploaded to another store: the local staged copy has served its purpose.
     if (location.mount.storage !== deps.storage) await deps.storage.discard(staged);
+    if (replaced) await deps.cache.free(replaced.dataId, { force: true });
     if (afterCommit) await afterCommit();
   });
 }

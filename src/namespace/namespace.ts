@@ -12,20 +12,21 @@ import * as multipart from './multipart.ts';
 import * as objects from './objects.ts';
 import * as mountAdmin from './mount-admin.ts';
 import { MountTable } from './mounts.ts';
+import type { PageCache } from '../cache/page-cache.ts';
 import { MetadataSync } from './sync.ts';
 import { listUploadsPage, type UploadsPage, type UploadsRequest } from './uploads-listing.ts';
-import type { NamespaceDeps, NamespaceOptions, WriteRequest } from './types.ts';
+import type { NamespaceDeps, NamespaceOptions, ReadOptions, WriteRequest } from './types.ts';
 
 export class Namespace {
   readonly deps: NamespaceDeps;
   readonly #sync: MetadataSync;
   #mountEnv: mountAdmin.MountEnvironment | undefined;
 
-  constructor(store: MetadataStore, storage: UnderStorage, options: NamespaceOptions) {
+  constructor(store: MetadataStore, storage: UnderStorage, options: NamespaceOptions, cache: PageCache) {
     const mounts = new MountTable({
       path: '/', storage, kind: 'local', syncIntervalMs: options.syncIntervalMs, writeType: 'CACHE_THROUGH', readType: 'CACHE',
     });
-    this.deps = { store, storage, mounts, locks: new KeyedLock(), options };
+    this.deps = { store, storage, mounts, cache, locks: new KeyedLock(), options };
     this.#sync = new MetadataSync(this.deps);
   }
 
@@ -60,8 +61,13 @@ export class Namespace {
     return objects.headObject(this.deps, bucket, key);
   }
 
-  openObject(bucket: string, key: string, range?: (row: ObjectRecord) => ReadRange | undefined): Promise<objects.OpenedObject> {
-    return objects.openObject(this.deps, bucket, key, range);
+  openObject(
+    bucket: string,
+    key: string,
+    range?: (row: ObjectRecord) => ReadRange | undefined,
+    options?: ReadOptions,
+  ): Promise<objects.OpenedObject> {
+    return objects.openObject(this.deps, bucket, key, range, options);
   }
 
   deleteObject(bucket: string, key: string): Promise<boolean> {

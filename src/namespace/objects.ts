@@ -11,7 +11,8 @@ import { requireBucket } from './buckets.ts';
 import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
 import { isDirectoryKey, parentKeys, validateKey } from './names.ts';
 import { importIfPresent } from './sync.ts';
-import { lockKey, type BodyChecksum, type NamespaceDeps, type WriteRequest } from './types.ts';
+import { lockKey, type BodyChecksum, type NamespaceDeps, type ReadOptions, type WriteRequest } from './types.ts';
+import { streamFetch } from '../cache/fetcher.ts';
 
 const EMPTY_MD5 = createHash('md5').digest('hex');
 const EMPTY_MD5_BASE64 = Buffer.from(EMPTY_MD5, 'hex').toString('base64');
@@ -134,6 +135,7 @@ export async function openObject(
   bucket: string,
   key: string,
   range?: (row: ObjectRecord) => ReadRange | undefined,
+  options: ReadOptions = {},
 ): Promise<OpenedObject> {
   validateKey(key);
   await requireBucket(deps, bucket);
@@ -143,7 +145,7 @@ export async function openObject(
     const wanted = range?.(row);
     if (row.isDirectory || row.size === 0) return { row, body: Readable.from([]) };
     try {
-      return { row, body: await readData(deps, row, wanted) };
+      return { row, body: await readData(deps, row, wanted, options) };
     } catch (err) {
       // Deleted behind our back: the metadata follows the storage.
       if (err instanceof StorageError && err.code === 'NOT_FOUND') {
@@ -154,7 +156,7 @@ export async function openObject(
     }
   });
   if (opened) return opened;
-  if (await importIfPresent(deps, bucket, key)) return openObject(deps, bucket, key, range);
+  if (await importIfPresent(deps, bucket, key)) return openObject(deps, bucket, key, range, options);
   throw new S3Error('NoSuchKey', undefined, { Key: key });
 }
 
@@ -166,6 +168,7 @@ export async function deleteObject(deps: NamespaceDeps, bucket: string, key: str
     const row = await deps.store.deleteObject(bucket, key);
     // A file with no row (written by another program) is deleted all the same.
     const { mount, path } = deps.mounts.resolve(bucket, key);
+    if (row && mount.kind === 'remote') await deps.cache.free(row.dataId, { force: true });
     try {
       if (isDirectoryKey(key)) await mount.storage.rmdir(path);
       else await mount.storage.deleteFile(path);
@@ -178,10 +181,25 @@ export async function deleteObject(deps: NamespaceDeps, bucket: string, key: str
   return removed;
 }
 
-/** The object's bytes (or a range of them) from wherever its mount keeps them. */
-export async function readData(deps: NamespaceDeps, row: ObjectRecord, range: ReadRange | undefined): Promise<Readable> {
+/**
+ * The object's bytes (or a range of them) from wherever its mount keeps them:
+ * straight from a local store, through the page cache from a remote one. Cache
+ * pages are keyed by the row's dataId, so a newer version never meets an older
+ * version's pages. The first chunk is awaited here, so an unreachable store
+ * fails the request before its status line is sent.
+ */
+export async function readData(deps: NamespaceDeps, row: ObjectRecord, range: ReadRange | undefined, options: ReadOptions = {}): Promise<Readable> {
   const { mount, path } = deps.mounts.resolve(row.bucket, row.key);
-  return mount.storage.read(path, range);
+  if (mount.kind === 'local' || row.size === 0) return mount.storage.read(path, range);
+  const fetch = streamFetch((r) => mount.storage.read(path, r));
+  const chunks = deps.cache.readChunks(row.dataId, row.size, range ?? { start: 0, end: row.size - 1 }, fetch, {
+    noCache: options.noCache === true || mount.readType === 'NO_CACHE',
+  });
+  const first = await chunks.next();
+  return Readable.from((async function* () {
+    if (!first.done) yield first.value;
+    yield* chunks;
+  })(), { objectMode: false });
 }
 
 /** Removes the directories a delete left empty, stopping at one that is an explicit marker. */

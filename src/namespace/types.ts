@@ -4,6 +4,7 @@ import type { MetadataStore, ObjectExtras, ObjectRecord } from '../meta/metadata
 import type { UnderStorage } from '../storage/under-storage.ts';
 import type { ChecksumAlgorithm } from '../util/checksums.ts';
 import type { KeyedLock } from '../util/keyed-lock.ts';
+import type { PageCache } from '../cache/page-cache.ts';
 import type { MountTable } from './mounts.ts';
 
 export interface NamespaceOptions {
@@ -24,6 +25,8 @@ export interface NamespaceDeps {
   storage: UnderStorage;
   /** Where each object's data lives. */
   mounts: MountTable;
+  /** Pages of objects on remote mounts, in memory and on local disk. */
+  cache: PageCache;
   locks: KeyedLock;
   options: NamespaceOptions;
 }
@@ -72,6 +75,12 @@ export interface WriteRequest {
   signal?: AbortSignal;
   precondition?: WritePrecondition;
   checksum?: BodyChecksum;
+}
+
+/** Per-request read options (Alluxio's read types). */
+export interface ReadOptions {
+  /** Serve from the cache what is there, but cache nothing new (NO_CACHE). */
+  noCache?: boolean;
 }
 
 export function lockKey(bucket: string, key: string): string {

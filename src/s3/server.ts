@@ -8,6 +8,7 @@ import { identifySimple } from '../auth/simple.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import { addressRequest } from './addressing.ts';
 import { RequestContext, type S3Result, type S3Settings } from './context.ts';
+import { StorageError } from '../storage/under-storage.ts';
 import { S3Error, isS3Error } from './errors.ts';
 import { pipeInto } from '../util/pipe.ts';
 import { actualRequestCorsHeaders } from './operations/cors.ts';
@@ -34,6 +35,15 @@ let idCounter = 0;
 function nextRequestId(): string {
   idCounter = (idCounter + 1) % 0x100000000;
   return idPrefix + idCounter.toString(16).toUpperCase().padStart(8, '0');
+}
+
+/** What the client sees of an error: an S3Error as is; an unreachable under-storage as 503; anything else as 500. */
+function toS3Error(err: unknown): S3Error {
+  if (isS3Error(err)) return err;
+  if (err instanceof StorageError && err.code === 'UNAVAILABLE') {
+    return new S3Error('ServiceUnavailable', 'The under-storage holding this data cannot be reached; please retry.');
+  }
+  return new S3Error('InternalError');
 }
 
 /** Logged (never sent) when the client closed the connection first, as nginx does. */
@@ -158,8 +168,8 @@ function sendError(
   err: unknown,
   where: { id: string; bucket: string; key: string; ctx: RequestContext | undefined },
 ): number {
-  const s3err = isS3Error(err) ? err : new S3Error('InternalError');
-  if (!isS3Error(err)) options.logger.error({ err, reqId: where.id }, 'internal error');
+  const s3err = toS3Error(err);
+  if (s3err.code === 'InternalError') options.logger.error({ err, reqId: where.id }, 'internal error');
   if (res.headersSent) {
     // Mid-stream failure: the status is gone, so cut the connection rather than send a short body as whole.
     res.destroy();

@@ -79,3 +79,9 @@ export function raw(
 export function xmlText(xml: string, name: string): string | undefined {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 }
+
+/** One call of the FS REST API (/api/v1/fs/ACTION?path=PATH) with an optional JSON body. */
+export async function fsApi(url: string, method: string, action: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await raw(url, method, `/api/v1/fs/${action}?path=${encodeURIComponent(path)}`, body === undefined ? {} : { body: JSON.stringify(body) });
+  return { status: res.status, json: JSON.parse(res.text) as Record<string, unknown> };
+}

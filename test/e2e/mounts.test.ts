@@ -8,12 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startStrata } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { raw, startTestServer, type TestServer } from './harness.ts';
+import { fsApi, raw, startTestServer, type TestServer } from './harness.ts';
 
-export async function fsApi(url: string, method: string, action: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await raw(url, method, `/api/v1/fs/${action}?path=${encodeURIComponent(path)}`, body === undefined ? {} : { body: JSON.stringify(body) });
-  return { status: res.status, json: JSON.parse(res.text) as Record<string, unknown> };
-}
 
 describe('mounting a local directory', () => {
   let s: TestServer;

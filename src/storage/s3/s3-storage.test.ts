@@ -159,6 +159,9 @@ describe('S3UnderStorage specifics (peer: a second Strata)', () => {
     assert.deepEqual(names, ['a.txt:false', 'dropped:true']);
     assert.equal((await readAll(await s.read('plain/dropped/b.txt'))).toString(), 'out of band');
     assert.equal((await s.stat('plain/dropped/b.txt'))?.size, 11);
+    // Past the end (S3 answers 416): no bytes, as a file read there gives.
+    assert.equal((await readAll(await s.read('plain/dropped/b.txt', { start: 11, end: 20 }))).length, 0);
+    assert.equal((await readAll(await s.read('plain/dropped/b.txt', { start: 7, end: 99 }))).toString(), 'band');
     // Nothing of the mount leaks outside its prefix.
     assert.deepEqual((await keysUnder('plain/')), []);
   });

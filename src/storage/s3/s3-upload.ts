@@ -6,6 +6,10 @@
 // appears whole or not at all. On any failure or abort the upload is aborted
 // (and a key of our own, a staging key, deleted), so nothing is left behind.
 // With `expectedSize`, a body of another length fails before anything is visible.
+// Only UploadPart requests are cut off by an abort: CreateMultipartUpload,
+// PutObject and CompleteMultipartUpload run to their end, so the outcome is
+// always known (an abort mid-flight could leave an upload we cannot name, or
+// an object replaced behind a reported failure).
 // Multipart upload: https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
 // Part limits (5 MiB..5 GiB, 10,000 parts): https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
 import {
@@ -62,7 +66,10 @@ export async function uploadStream(
   options: StreamUploadOptions,
 ): Promise<StreamUploadResult> {
   const { partSize, concurrency, signal, errorPath, ownKey, expectedSize } = options;
-  signal?.throwIfAborted();
+  if (signal?.aborted) {
+    source.destroy();
+    throw abortReason(signal);
+  }
   // Only the remote's failures are mapped: an error of the source (say, the
   // client's connection reset) must reach the caller as it is.
   const remote = <T>(pending: Promise<T>): Promise<T> =>
@@ -107,9 +114,12 @@ export async function uploadStream(
 
   const startPart = async (body: Buffer): Promise<void> => {
     if (uploadId === undefined) {
-      const created = await remote(client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }), send));
+      // Not abortable: cut off in flight, the upload could exist on the remote
+      // with an id we never learn. Once it is known, the cleanup can abort it.
+      const created = await remote(client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key })));
       if (created.UploadId === undefined) throw new Error(`CreateMultipartUpload for ${key} returned no UploadId`);
       uploadId = created.UploadId;
+      if (failure !== undefined) throw failure;
     }
     const partNumber = ++partCount;
     if (partNumber > MAX_PARTS) throw new Error(`body too large: more than ${MAX_PARTS} parts of ${partSize} bytes`);
@@ -149,7 +159,7 @@ export async function uploadStream(
     checkSize(true);
     if (uploadId === undefined) {
       const body = filled === 0 ? Buffer.alloc(0) : takeBuffered();
-      await remote(client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }), send));
+      await remote(client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length })));
     } else {
       if (filled > 0) await startPart(takeBuffered());
       while (inFlight.size > 0) await Promise.race(inFlight);
@@ -160,8 +170,11 @@ export async function uploadStream(
         UploadId: uploadId,
         MultipartUpload: { Parts: completed },
       });
-      await remote(client.send(complete, send));
+      await remote(client.send(complete));
     }
+    // An abort that came during the final request: a staged write is dropped
+    // (nobody will commit it); a real object's write has happened and stands.
+    if (signal?.aborted && ownKey) throw abortReason(signal);
     return { size, parts: partCount, peakInFlight };
   } catch (err) {
     // The first failure is the cause; parts cut off by the abort below only echo it.

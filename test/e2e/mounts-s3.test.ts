@@ -1,0 +1,99 @@
+// An S3 mount whose remote is a second, real Strata: writes land in the remote
+// as plain objects, objects put into the remote directly appear after sync,
+// reads go through the page cache, and cached data outlives the remote.
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { fsApi, raw, startTestServer, type TestServer } from './harness.ts';
+
+const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
+
+describe('mounting a second Strata as S3 under-storage', () => {
+  let remote: TestServer;
+  let gateway: TestServer;
+  let c: S3Client;
+  let direct: S3Client;
+  before(async () => {
+    remote = await startTestServer();
+    direct = remote.client('remote-owner');
+    await direct.send(new CreateBucketCommand({ Bucket: 'remote-bucket' }));
+    gateway = await startTestServer(['--cache-disk', '0']);
+    c = gateway.client('alice');
+    const res = await fsApi(gateway.url, 'POST', 'mount', '/cloud', {
+      uri: 's3://remote-bucket/data',
+      options: { endpoint: remote.url, 'path-style': 'true', 'access-key': 'remote-owner', 'secret-key': 'unused-secret', 'sync-interval': 'always' },
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+  });
+  after(async () => {
+    await gateway.stop();
+    await remote.stop().catch(() => undefined);
+  });
+
+  it('writes through the gateway into the remote as plain objects at the mapped path', async () => {
+    const body = randomBytes(300_000);
+    const put = await c.send(new PutObjectCommand({ Bucket: 'cloud', Key: 'dir/object.bin', Body: body }));
+    assert.equal(put.ETag, `"${md5(body)}"`);
+    const there = await direct.send(new GetObjectCommand({ Bucket: 'remote-bucket', Key: 'data/dir/object.bin' }));
+    assert.ok(Buffer.from(await there.Body!.transformToByteArray()).equals(body));
+    const back = await c.send(new GetObjectCommand({ Bucket: 'cloud', Key: 'dir/object.bin' }));
+    assert.ok(Buffer.from(await back.Body!.transformToByteArray()).equals(body));
+  });
+
+  it('shows objects put straight into the remote once metadata syncs', async () => {
+    await direct.send(new PutObjectCommand({ Bucket: 'remote-bucket', Key: 'data/dropped/in.txt', Body: 'from elsewhere' }));
+    const listed = await c.send(new ListObjectsV2Command({ Bucket: 'cloud', Prefix: 'dropped/' }));
+    assert.deepEqual(listed.Contents?.map((o) => o.Key), ['dropped/in.txt']);
+    const got = await c.send(new GetObjectCommand({ Bucket: 'cloud', Key: 'dropped/in.txt' }));
+    assert.equal(await got.Body!.transformToString(), 'from elsewhere');
+  });
+
+  it('streams a multi-MiB object and a range of it, the range fetching only its pages', async () => {
+    const body = randomBytes(9 * 1024 * 1024 + 123);
+    await c.send(new PutObjectCommand({ Bucket: 'cloud', Key: 'big.bin', Body: body }));
+    const cache = gateway.strata.ns.deps.cache;
+    const before = cache.stats().fetches;
+    const range = await c.send(new GetObjectCommand({ Bucket: 'cloud', Key: 'big.bin', Range: 'bytes=5000000-5000099' }));
+    assert.ok(Buffer.from(await range.Body!.transformToByteArray()).equals(body.subarray(5_000_000, 5_000_100)));
+    const afterRange = cache.stats().fetches;
+    assert.ok(afterRange - before <= 1 + 4, `a 100-byte range fetched ${afterRange - before} pages (one plus bounded read-ahead)`);
+    const whole = await c.send(new GetObjectCommand({ Bucket: 'cloud', Key: 'big.bin' }));
+    assert.ok(Buffer.from(await whole.Body!.transformToByteArray()).equals(body));
+    const fetchedOnce = cache.stats().fetches;
+    const again = await c.send(new GetObjectCommand({ Bucket: 'cloud', Key: 'big.bin' }));
+    assert.ok(Buffer.from(await again.Body!.transformToByteArray()).equals(body));
+    assert.equal(cache.stats().fetches, fetchedOnce, 'a warm read fetches nothing from the remote');
+  });
+
+  it('completes a multipart upload under the mount', async () => {
+    const init = await raw(gateway.url, 'POST', '/cloud/parts.bin?uploads');
+    const uploadId = /<UploadId>([^<]+)</.exec(init.text)![1];
+    const partA = randomBytes(1024 * 1024);
+    const partB = randomBytes(1000);
+    assert.equal((await raw(gateway.url, 'PUT', `/cloud/parts.bin?partNumber=1&uploadId=${uploadId}`, { body: partA })).status, 200);
+    assert.equal((await raw(gateway.url, 'PUT', `/cloud/parts.bin?partNumber=2&uploadId=${uploadId}`, { body: partB })).status, 200);
+    assert.equal((await raw(gateway.url, 'POST', `/cloud/parts.bin?uploadId=${uploadId}`)).status, 200);
+    const there = await direct.send(new GetObjectCommand({ Bucket: 'remote-bucket', Key: 'data/parts.bin' }));
+    assert.ok(Buffer.from(await there.Body!.transformToByteArray()).equals(Buffer.concat([partA, partB])));
+  });
+
+  it('serves cached data while the remote is down and fails the rest fast with 503', async () => {
+    const hot = randomBytes(200_000);
+    await c.send(new PutObjectCommand({ Bucket: 'cloud', Key: 'hot.bin', Body: hot }));
+    await c.send(new PutObjectCommand({ Bucket: 'cloud', Key: 'cold.bin', Body: randomBytes(1000) }));
+    await (await c.send(new GetObjectCommand({ Bucket: 'cloud', Key: 'hot.bin' }))).Body!.transformToByteArray();
+    await remote.strata.close();
+
+    const cached = await raw(gateway.url, 'GET', '/cloud/hot.bin');
+    assert.equal(cached.status, 200);
+    assert.ok(cached.body.equals(hot));
+    const cold = await raw(gateway.url, 'GET', '/cloud/cold.bin');
+    assert.equal(cold.status, 503);
+    assert.match(cold.text, /<Code>ServiceUnavailable<\/Code>/);
+    const write = await raw(gateway.url, 'PUT', '/cloud/new.bin', { body: 'x' });
+    assert.equal(write.status, 503);
+    const local = await raw(gateway.url, 'PUT', '/cloud-free-bucket');
+    assert.equal(local.status, 200, 'the rest of the namespace keeps working');
+  });
+});
