@@ -1,0 +1,47 @@
+// The one entry point the server calls to authenticate an S3 request: it
+// tells which mechanism the request uses (SigV4 header, SigV4 presigned URL,
+// SigV2 header, SigV2 query, or none) and runs its verifier. Refusals are the
+// S3Errors Amazon S3 answers with; a request with no credential at all is
+// anonymous (S3 then decides by ACL and policy, not here).
+// (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html)
+import { S3Error } from '../s3/errors.ts';
+import { verifySigV2Header, verifySigV2Query, type SigV2Options, type SigV2Result } from './sigv2.ts';
+import { verifySigV4Header, verifySigV4Query, type SignedRequest, type SigV4Result } from './sigv4.ts';
+
+export interface AnonymousResult {
+  version: 'none';
+}
+
+export type AuthResult = SigV4Result | SigV2Result | AnonymousResult;
+
+const ONE_MECHANISM = 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, '
+  + 'Signature query string parameter or the Authorization header should be specified';
+
+function firstHeader(req: SignedRequest, name: string): string | undefined {
+  const v = req.headersDistinct?.[name]?.[0] ?? req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Authenticates a request; rejects with an S3Error when it carries a credential that does not verify. */
+export async function verifyRequest(req: SignedRequest, options: SigV2Options): Promise<AuthResult> {
+  const authorization = firstHeader(req, 'authorization') ?? '';
+  const query = new URLSearchParams(req.rawQuery);
+  const v4Query = query.has('X-Amz-Algorithm');
+  const v2Query = query.has('Signature');
+  if (authorization !== '') {
+    const argument = { ArgumentName: 'Authorization', ArgumentValue: authorization };
+    if (v4Query || v2Query) throw new S3Error('InvalidArgument', ONE_MECHANISM, argument);
+    const space = authorization.indexOf(' ');
+    if (space < 0) {
+      throw new S3Error('InvalidArgument', 'Authorization header is invalid -- one and only one \' \' (space) required', argument);
+    }
+    const scheme = authorization.slice(0, space);
+    if (scheme === 'AWS4-HMAC-SHA256') return verifySigV4Header(req, options);
+    if (scheme === 'AWS') return verifySigV2Header(req, options);
+    throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', argument);
+  }
+  if (v4Query && v2Query) throw new S3Error('InvalidArgument', ONE_MECHANISM, { ArgumentName: 'Authorization' });
+  if (v4Query) return verifySigV4Query(req, options);
+  if (v2Query) return verifySigV2Query(req, options);
+  return { version: 'none' };
+}
