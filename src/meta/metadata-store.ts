@@ -30,6 +30,13 @@ export interface ObjectExtras {
   checksum?: { algorithm: string; value: string; type: 'FULL_OBJECT' | 'COMPOSITE' };
   /** For multipart objects: each part's checksum (same algorithm), for GetObjectAttributes. */
   partChecksums?: string[];
+  /** `strata fs pin`: the object's cached pages are never evicted (re-applied at start). */
+  pinned?: boolean;
+  /**
+   * Written ASYNC_THROUGH or MUST_CACHE and not yet persisted: the bytes are in
+   * this file of the local data directory (not in the mount's under-storage).
+   */
+  pending?: { path: string };
 }
 
 export interface UploadExtras {
@@ -38,6 +45,8 @@ export interface UploadExtras {
   storageClass?: string;
   checksumAlgorithm?: string;
   checksumType?: 'FULL_OBJECT' | 'COMPOSITE';
+  /** A native multipart upload on a remote mount: its id there, the mount and the object's path in that store. */
+  native?: { uploadId: string; mountPath: string; path: string };
 }
 
 export interface PartExtras {
@@ -45,6 +54,10 @@ export interface PartExtras {
   checksum?: string;
   /** The algorithm of `checksum` (the upload's; or the client's own choice when the upload named none). */
   checksumAlgorithm?: string;
+  /** Native multipart: the ETag the remote returned for the part (as returned, quoted), sent back at complete. */
+  remoteETag?: string;
+  /** Native multipart: a CRC of the part's bytes from which the object's FULL_OBJECT checksum is combined. */
+  objectCrc?: { algorithm: string; value: string };
 }
 
 /** Versions from day one: `versionId` is 'null' while a bucket is unversioned. */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { metadataStoreContract } from '../contract.ts';
+import { metadataStoreAdminContract } from '../contract-admin.ts';
 import { NULL_VERSION, type ObjectRecord } from '../metadata-store.ts';
 import { listObjectsQuery, listUploadsQuery, prefixUpperBound, SqliteMetadataStore } from './sqlite-store.ts';
 
@@ -18,6 +19,7 @@ after(async () => {
 // A subdirectory that does not exist yet: open() must create it.
 const contractFile = join(root, 'contract', 'nested', 'meta.db');
 metadataStoreContract('sqlite', async () => SqliteMetadataStore.open(contractFile, { durable: true }));
+metadataStoreAdminContract('sqlite', async () => SqliteMetadataStore.open(contractFile, { durable: true }));
 
 const row = (bucket: string, key: string): ObjectRecord => ({
   bucket,
