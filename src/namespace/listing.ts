@@ -32,6 +32,8 @@ export function commonPrefixOf(key: string, prefix: string, delimiter: string): 
   return at < 0 ? undefined : key.slice(0, at + delimiter.length);
 }
 
+const SKIP_BATCH = 2;
+
 export async function listPage(deps: NamespaceDeps, bucket: string, req: ListRequest): Promise<ListPage> {
   const page: ListPage = { contents: [], commonPrefixes: [], isTruncated: false };
   // S3 answers max-keys=0 with an empty page that is not truncated (ceph s3-tests test_bucket_list_maxkeys_zero).
@@ -44,8 +46,13 @@ export async function listPage(deps: NamespaceDeps, bucket: string, req: ListReq
     after = undefined;
   }
   let count = 0;
+  // Rows fetched per scan: the whole remaining page at first, but right after a
+  // skip over a common prefix only a few (the next rows are often under the
+  // next prefix, and fetching a page's worth each time would make a page of
+  // prefixes cost page² rows); it grows again while rows keep being used.
+  let batch = Number.MAX_SAFE_INTEGER;
   for (;;) {
-    const want = req.maxKeys - count + 1;
+    const want = Math.min(req.maxKeys - count + 1, batch);
     const rows = await deps.store.listObjects(bucket, { prefix: req.prefix, after, from, limit: want });
     let skipped = false;
     for (const row of rows) {
@@ -72,5 +79,6 @@ export async function listPage(deps: NamespaceDeps, bucket: string, req: ListReq
       break;
     }
     if (!skipped && rows.length < want) return page;
+    batch = skipped ? SKIP_BATCH : batch * 2;
   }
 }
