@@ -3,22 +3,11 @@
 // for the exact document and the refusals S3 answers.
 import {
   CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetBucketAclCommand, GetObjectAclCommand,
-  HeadBucketCommand, HeadObjectCommand, PutBucketAclCommand, PutObjectAclCommand, PutObjectCommand, S3Client,
-  S3ServiceException, UploadPartCommand, type Grant,
+  HeadBucketCommand, HeadObjectCommand, PutBucketAclCommand, PutObjectAclCommand, PutObjectCommand, S3Client, UploadPartCommand, type Grant,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { raw, startTestServer, xmlText, type TestServer } from './harness.ts';
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
+import { raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
 
 const ALL_USERS = 'http://acs.amazonaws.com/groups/global/AllUsers';
 const AUTHENTICATED = 'http://acs.amazonaws.com/groups/global/AuthenticatedUsers';

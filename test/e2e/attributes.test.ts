@@ -3,22 +3,12 @@
 // only when they carry checksums), checksums without the composite "-N",
 // errors, versionId=null and read preconditions.
 import {
-  CreateBucketCommand, GetObjectAttributesCommand, PutObjectCommand, S3Client, S3ServiceException,
+  CreateBucketCommand, GetObjectAttributesCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { raw, startTestServer, xmlText, type TestServer } from './harness.ts';
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
+import { raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
 
 const md5 = (body: string): string => createHash('md5').update(body).digest('hex');
 const ALL = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;

@@ -3,24 +3,14 @@
 // raw HTTP (the integrity headers S3 requires, limits, the result document).
 import {
   CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, HeadBucketCommand, ListObjectsV2Command,
-  ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, PutObjectCommand, S3Client, S3ServiceException,
+  ListObjectVersionsCommand, type ListObjectVersionsCommandOutput, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { createChecksum } from '../../src/util/checksums.ts';
-import { raw, startTestServer, xmlText, type TestServer } from './harness.ts';
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
+import { raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
 
 const md5Base64 = (body: string): string => createHash('md5').update(body).digest('base64');
 const crc32 = (body: string): string => {

@@ -6,7 +6,7 @@
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity-upload.html
 import {
   CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
-  ListPartsCommand, S3Client, S3ServiceException, UploadPartCommand,
+  ListPartsCommand, S3Client, UploadPartCommand,
   type ChecksumAlgorithm as SdkAlgorithm, type ChecksumType, type CompletedPart,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
@@ -14,17 +14,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm } from '../../src/util/checksums.ts';
 import { checksumOf, field } from './checksum-helpers.ts';
-import { raw, startTestServer, xmlText, type TestServer } from './harness.ts';
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
+import { raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
 
 const PARTS = [Buffer.alloc(70_000, 'a'), Buffer.alloc(50_000, 'b'), Buffer.from('tail')];
 

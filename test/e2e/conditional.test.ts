@@ -10,17 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { raw, startTestServer, xmlText, type TestServer } from './harness.ts';
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
+import { raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
 
 /** Sends only a request head and returns everything the server answered before closing the connection. */
 function headOnly(url: string, head: string): Promise<string> {

@@ -4,24 +4,13 @@
 // copy-source conditions and errors. CopyObject is in copy.test.ts.
 import {
   CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand,
-  S3Client, S3ServiceException, UploadPartCopyCommand,
+  S3Client, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { raw, startTestServer, xmlText, type TestServer } from './harness.ts';
+import { md5, raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
 
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
-
-const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 const MiB = 1024 * 1024;
 
 describe('UploadPartCopy', () => {

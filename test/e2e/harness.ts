@@ -1,6 +1,8 @@
 // Shared set-up for end-to-end tests: a real Strata on an ephemeral port with a
 // temp data directory, an @aws-sdk/client-s3 client, and raw HTTP for what the SDK hides.
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,8 @@ export interface TestServer {
   dataDir: string;
   /** SDK client acting as `user` (path-style, plain endpoint at the root). */
   client(user?: string): S3Client;
+  /** SDK client signing with a real key pair (sigv4 mode); `config` adds to or overrides the defaults. */
+  signedClient(accessKeyId: string, secretAccessKey: string, config?: S3ClientConfig): S3Client;
   stop(): Promise<void>;
 }
 
@@ -33,6 +37,14 @@ export async function startTestServer(flags: string[] = []): Promise<TestServer>
         forcePathStyle: true,
         credentials: { accessKeyId: user, secretAccessKey: 'unused-in-simple-mode' },
         maxAttempts: 1,
+      });
+      clients.push(c);
+      return c;
+    },
+    signedClient(accessKeyId, secretAccessKey, config = {}) {
+      const c = new S3Client({
+        endpoint: strata.url, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1,
+        credentials: { accessKeyId, secretAccessKey }, ...config,
       });
       clients.push(c);
       return c;
@@ -85,3 +97,16 @@ export async function fsApi(url: string, method: string, action: string, path: s
   const res = await raw(url, method, `/api/v1/fs/${action}?path=${encodeURIComponent(path)}`, body === undefined ? {} : { body: JSON.stringify(body) });
   return { status: res.status, json: JSON.parse(res.text) as Record<string, unknown> };
 }
+
+/** The S3 error a call fails with; fails the test when the call succeeds. */
+export async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof S3ServiceException) return err;
+    throw err;
+  }
+  assert.fail('expected an S3 error');
+}
+
+export const md5 = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');

@@ -3,22 +3,12 @@
 // V1/V2), and ListObjectVersions, through @aws-sdk/client-s3 and raw HTTP.
 import {
   CreateBucketCommand, ListObjectsCommand, ListObjectVersionsCommand, type ListObjectVersionsCommandOutput,
-  ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
+  ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { raw, startTestServer, xmlText, type TestServer } from './harness.ts';
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
+import { raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
 
 const md5 = (text: string): string => createHash('md5').update(text).digest('hex');
 /** Reverses S3's encoding-type=url (form encoding: '+' is a space), as botocore's unquote_plus does. */

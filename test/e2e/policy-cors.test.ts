@@ -3,22 +3,12 @@
 // browser (not the SDK) consumes.
 import {
   CreateBucketCommand, DeleteBucketCorsCommand, DeleteBucketPolicyCommand, GetBucketCorsCommand, GetBucketPolicyCommand,
-  GetBucketPolicyStatusCommand, PutBucketCorsCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client, S3ServiceException,
+  GetBucketPolicyStatusCommand, PutBucketCorsCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client,
   type CORSRule,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { raw, startTestServer, xmlText, type RawResponse, type TestServer } from './harness.ts';
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
+import { raw, s3Error, startTestServer, xmlText, type RawResponse, type TestServer } from './harness.ts';
 
 /** The CORS response headers (and Vary) of a response. */
 function corsOf(res: RawResponse): Record<string, string> {

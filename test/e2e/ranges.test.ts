@@ -3,22 +3,12 @@
 // objects (partNumber), and the response-* header overrides.
 import {
   CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
-  PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
+  PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { raw, startTestServer, xmlText, type TestServer } from './harness.ts';
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
+import { raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
 
 const B = 'ranges';
 const DIGITS = '0123456789';

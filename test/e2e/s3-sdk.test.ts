@@ -4,25 +4,13 @@ import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand,
   DeleteBucketCommand, DeleteObjectCommand, GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand,
   HeadObjectCommand, ListBucketsCommand, ListObjectsCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, ListPartsCommand,
-  PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, type UploadPartCommandOutput,
+  PutObjectCommand, S3Client, UploadPartCommand, type UploadPartCommandOutput,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from './harness.ts';
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
-
-const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
+import { md5, s3Error, startTestServer, type TestServer } from './harness.ts';
 
 describe('S3 operations through @aws-sdk/client-s3', () => {
   let s: TestServer;
