@@ -107,7 +107,9 @@ export async function unmount(deps: NamespaceDeps, path: string): Promise<void> 
   const { bucket, key } = checkMountPath(path);
   if (!deps.mounts.at(path)) throw new S3Error('NoSuchMountPoint', `Nothing is mounted at ${path}.`);
   await deps.store.deleteMount(path);
-  deps.mounts.remove(path);
+  const removed = deps.mounts.remove(path);
+  // Stores that hold connections (S3) release them.
+  await removed?.storage.close?.();
   // The metadata of the subtree goes; the data stays in the under-storage.
   const prefix = key === '' ? '' : `${key}/`;
   for (;;) {

@@ -11,6 +11,7 @@ import { listPage, type ListPage, type ListRequest } from './listing.ts';
 import * as multipart from './multipart.ts';
 import * as objects from './objects.ts';
 import * as mountAdmin from './mount-admin.ts';
+import * as cacheAdmin from './cache-admin.ts';
 import { MountTable } from './mounts.ts';
 import type { PageCache } from '../cache/page-cache.ts';
 import { MetadataSync } from './sync.ts';
@@ -34,6 +35,10 @@ export class Namespace {
   async recover(): Promise<{ rolledBack: number; completed: number }> {
     const result = await recoverIntents(this.deps);
     await this.deps.storage.sweepStaging();
+    // Other stores may hold staged leftovers of their own; one that is down now is swept next start.
+    for (const mount of this.deps.mounts.all()) {
+      if (mount.storage !== this.deps.storage) await mount.storage.sweepStaging().catch(() => undefined);
+    }
     return result;
   }
 
@@ -158,6 +163,42 @@ export class Namespace {
   listMounts(): Promise<mountAdmin.MountInfo[]> {
     return mountAdmin.listMounts(this.deps, this.#requireMountEnv());
   }
+
+  /** `fs load`: warms the cache with the file at `path` or every file below it (remote mounts only). */
+  loadCache(path: string, onProgress?: cacheAdmin.LoadProgress): Promise<cacheAdmin.LoadReport> {
+    return cacheAdmin.load(this.deps, path, onProgress, this.#syncBelow);
+  }
+
+  /** `fs free`: drops the cached pages of the file(s) at `path`; pinned files keep theirs. */
+  freeCache(path: string): Promise<cacheAdmin.FreeReport> {
+    return cacheAdmin.free(this.deps, path, this.#syncBelow);
+  }
+
+  /** `fs pin` / `fs unpin`: persisted in the rows, so pins survive a restart. */
+  pin(path: string): Promise<{ files: number }> {
+    return cacheAdmin.setPinned(this.deps, path, true, this.#syncBelow);
+  }
+
+  unpin(path: string): Promise<{ files: number }> {
+    return cacheAdmin.setPinned(this.deps, path, false, this.#syncBelow);
+  }
+
+  /** `fs persist`: uploads the pending (ASYNC_THROUGH / MUST_CACHE) file(s) at `path` to their mount now. */
+  persist(path: string): Promise<{ files: number; bytes: number }> {
+    return cacheAdmin.persist(this.deps, path, this.#syncBelow);
+  }
+
+  /** Re-pins in the cache the pinned objects of remote mounts. Call after loadMounts(). */
+  restorePins(): Promise<number> {
+    return cacheAdmin.restorePins(this.deps);
+  }
+
+  /** % cached and pages per tier of one object, as `fs ls` / `fs stat` show them. */
+  cacheStatus(row: ObjectRecord): cacheAdmin.CacheStatus {
+    return cacheAdmin.cacheStatus(this.deps, row);
+  }
+
+  readonly #syncBelow: cacheAdmin.SyncDirectory = (bucket, prefix) => this.#sync.syncForListing(bucket, prefix, true);
 
   #requireMountEnv(): mountAdmin.MountEnvironment {
     if (!this.#mountEnv) throw new Error('mounts are not configured: call loadMounts first');

@@ -69,6 +69,8 @@ export interface UnderStorage {
    * the store itself and then copying; without it, callers stage and commit.
    */
   write?(path: string, open: () => Promise<Readable>, size: number, options?: WriteOptions): Promise<void>;
+  /** Releases what the store holds open (connection pools); it is not used afterwards. */
+  close?(): Promise<void> | void;
   /** Drops staged data; a no-op if it is already gone. */
   discard(staged: StagedWrite | string): Promise<void>;
   /**

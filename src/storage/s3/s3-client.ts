@@ -3,6 +3,7 @@
 // idle timeouts, few attempts): the namespace answers 503 instead of hanging.
 // Client config: https://docs.aws.amazon.com/AWSJavaScriptSDK/v3/latest/Package/-aws-sdk-client-s3/Interface/S3ClientConfig/
 import { S3Client } from '@aws-sdk/client-s3';
+import { ConnectTimeoutHttpAgent, ConnectTimeoutHttpsAgent } from './s3-agent.ts';
 import { checkPrefix } from './s3-paths.ts';
 
 export interface S3StorageOptions {
@@ -18,7 +19,7 @@ export interface S3StorageOptions {
   /** Static credentials; without them the SDK's default provider chain is used. */
   accessKeyId?: string;
   secretAccessKey?: string;
-  /** Milliseconds to establish a TCP connection (default 3000). */
+  /** Milliseconds to establish a TCP connection, not counting a wait for a pooled socket (default 3000). */
   connectTimeoutMs?: number;
   /** Milliseconds a socket may stay silent during a request (default 30000). */
   idleTimeoutMs?: number;
@@ -56,7 +57,10 @@ export function resolveOptions(options: S3StorageOptions): ResolvedS3Options {
   return { bucket: options.bucket, prefix, partSize, partConcurrency };
 }
 
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 128 };
+
 export function createS3Client(options: S3StorageOptions): S3Client {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 3000;
   const hasKeys = options.accessKeyId !== undefined && options.secretAccessKey !== undefined;
   return new S3Client({
     region: options.region ?? 'us-east-1',
@@ -65,10 +69,11 @@ export function createS3Client(options: S3StorageOptions): S3Client {
     credentials: hasKeys ? { accessKeyId: options.accessKeyId ?? '', secretAccessKey: options.secretAccessKey ?? '' } : undefined,
     maxAttempts: options.maxAttempts ?? 2,
     requestHandler: {
-      connectionTimeout: options.connectTimeoutMs ?? 3000,
+      // No SDK connectionTimeout: its clock also runs while a request waits for
+      // a pooled socket (see s3-agent.ts); the agents time the connect alone.
       socketTimeout: options.idleTimeoutMs ?? 30_000,
-      httpAgent: { keepAlive: true, maxSockets: 64 },
-      httpsAgent: { keepAlive: true, maxSockets: 64 },
+      httpAgent: new ConnectTimeoutHttpAgent(AGENT_OPTIONS, connectTimeoutMs),
+      httpsAgent: new ConnectTimeoutHttpsAgent(AGENT_OPTIONS, connectTimeoutMs),
     },
     // Checksums only where S3 demands them (DeleteObjects): the remote sees plain
     // PUTs with a Content-Length, which every S3-compatible server accepts.

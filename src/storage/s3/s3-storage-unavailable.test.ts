@@ -4,11 +4,12 @@
 // namespace turns that into 503), and the same store must work again once the
 // remote is back. Test timeouts turn a hang into a failure.
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { StorageError } from '../under-storage.ts';
+import { ConnectTimeoutHttpAgent } from './s3-agent.ts';
 import { S3UnderStorage } from './s3-storage.ts';
 import { put, readAll, startPeer, type Peer } from './test-peer.ts';
 
@@ -116,6 +117,36 @@ describe('S3UnderStorage with the remote unavailable', () => {
       await unavailable('list', s.list(''));
     } finally {
       s.close();
+      await closeRemote(server);
+    }
+  });
+
+  it('the agent times out a connect that never completes (ETIMEDOUT), and only the connect', { timeout: 60_000 }, async () => {
+    const agent = new ConnectTimeoutHttpAgent({ keepAlive: true }, 200);
+    // A name lookup that never answers keeps the socket connecting forever.
+    const stuck = new Promise<unknown>((resolve) => {
+      const req = request({ host: 'remote.invalid', port: 80, agent, lookup: () => {} }, () => resolve('answered'));
+      req.on('error', (err) => resolve(err));
+      req.end();
+    });
+    const err = await stuck;
+    assert.ok(err instanceof Error && 'code' in err && err.code === 'ETIMEDOUT', String(err));
+    // A connected socket is not cut off later: a reply slower than the connect timeout arrives.
+    const { url, server } = await fakeRemote((_req, res) => setTimeout(() => res.end('late'), 400));
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        const req = request(url, { agent }, (res) => {
+          res.setEncoding('utf8');
+          let text = '';
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(body, 'late');
+    } finally {
+      agent.destroy();
       await closeRemote(server);
     }
   });
