@@ -30,6 +30,8 @@ export interface RequestOptions {
   /** large streamed body: this many bytes of repeated RANDOM_MIB */
   streamBytes?: number;
   keepBody?: boolean;
+  /** extra request headers (e.g. a SigV4 signature: bench/auth-workloads.ts) */
+  headers?: Record<string, string>;
   /** statuses accepted as success (default: any 2xx) */
   expect?: readonly number[];
 }
@@ -75,7 +77,7 @@ export class S3Client {
   }
 
   async send(opts: RequestOptions): Promise<Response> {
-    const headers: Record<string, string | number> = {};
+    const headers: Record<string, string | number> = { ...opts.headers };
     const small = typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body;
     if (small) headers['Content-Length'] = small.length;
     else if (opts.streamBytes !== undefined) headers['Content-Length'] = opts.streamBytes;

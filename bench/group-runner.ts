@@ -72,7 +72,8 @@ function throughputOf(unit: Row['unit'], ops: number, bytes: number, seconds: nu
 export async function runGroup(group: Group, specs: readonly TargetSpec[], run: GroupRunOptions): Promise<GroupResult> {
   const { opts, selected, log } = run;
   const startErrors = new Map<TargetId, string>();
-  const targets: Target[] = specs.map((spec) => ({
+  // Strata-only groups (e.g. S3 mounts) start no reference server.
+  const targets: Target[] = specs.filter((spec) => !group.strataOnly || spec.id === 'strata').map((spec) => ({
     spec,
     dataDir: join(run.tempRoot, `${spec.id}-${group.id}`),
     server: null,

@@ -16,6 +16,8 @@ import { MiB } from './client.ts';
 import { runGroup } from './group-runner.ts';
 import type { TargetId } from './group-runner.ts';
 import { REPO_ROOT, checkStrataAvailable, killAllSync, referenceSpec, strataSpec } from './servers.ts';
+import { soloErrorNotes, soloRowsOf, soloTable } from './solo-report.ts';
+import type { SoloRow } from './solo-report.ts';
 import { errorNotes, markdownTable, nowMs, ratioOf, ratioRangeOf } from './stats.ts';
 import type { Row } from './stats.ts';
 import { allGroups, describeSize } from './workloads.ts';
@@ -34,6 +36,10 @@ const USAGE = `Usage: npm run bench -- [flags]
   --quick                 smoke run: few ops, 64 MiB large objects, small listing
   --only ROW[,ROW...]     rows or groups to run: put-4k get-4k head-4k put-4k-nofsync list
                           put-large get-large multipart (groups: small-durable small-nofsync list large multipart)
+                          sigv4 vs simple (bench/auth-workloads.ts): auth-put-4k auth-get-4k auth-put-large auth-get-large
+                          (groups: auth-small auth-large)
+                          Strata only (S3 mount; see bench/mount-workloads.ts): get-large-root get-large-cold get-large-warm
+                          (-disk: disk tier) get-64k-{root,cold,warm}-{1,16} (groups: mount-large mount-large-disk mount-latency)
   --size-mib N            large PUT/GET and multipart size (default 1024, --quick 64)
   --ops N                 small-object ops per row (default 5000, --quick 300)
   --concurrency N         small-op concurrency (default 16)
@@ -115,6 +121,7 @@ class UsageError extends Error {}
 // ---- state shared with the cleanup paths ----
 let tempRoot = '';
 const rows: Row[] = [];
+const soloRows: SoloRow[] = [];
 let finished = false;
 
 function cleanupSync(): void {
@@ -131,6 +138,7 @@ function bail(message: string, code: number): never {
   if (!finished && rows.some((r) => r.strata.ok || r.reference.ok)) {
     process.stderr.write(`\npartial results:\n${markdownTable(rows)}\n`);
   }
+  if (!finished && soloRows.some((r) => r.strata.ok)) process.stderr.write(`\n${soloTable(soloRows)}\n`);
   process.exit(code);
 }
 
@@ -186,10 +194,14 @@ async function main(): Promise<void> {
     log(`group ${group.id}${group.strataFlags.length > 0 ? ` (Strata flags: ${group.strataFlags.join(' ')})` : ''}`);
     const skip = new Map<TargetId, string>();
     if (startErrors.has('strata')) skip.set('strata', 'not run: Strata failed to start earlier');
-    const result = await runGroup(group, [strata, reference], {
+    const result = await runGroup(group, group.targets?.(strata, reference) ?? [strata, reference], {
       opts: o, selected, tempRoot, firstIndex: gi % 2, skip, log,
     });
     for (const [id, err] of result.startErrors) if (!startErrors.has(id)) startErrors.set(id, err);
+    if (group.strataOnly) {
+      soloRows.push(...soloRowsOf(group, result, selected, large));
+      continue;
+    }
     for (const r of group.rows) {
       if (!selected.has(r.name)) continue;
       const s = result.results.get('strata')?.get(r.name) ?? { ok: false, error: 'not run' };
@@ -202,11 +214,17 @@ async function main(): Promise<void> {
   clearTimeout(deadline);
 
   const table = markdownTable(rows);
-  const notes = errorNotes(rows);
-  process.stdout.write(`\n${table}\n`);
-  process.stdout.write('\nratio S/R = Strata throughput / reference throughput over the whole row (> 1: Strata faster); ' +
-    'range = min-max of the per-round ratios (each round pairs adjacent slices), a gauge of machine noise. ' +
-    'Latencies are per request (multipart: per part PUT); peak RSS is the server process over the row.\n');
+  const notes = [...errorNotes(rows), ...soloErrorNotes(soloRows)];
+  if (rows.length > 0 || soloRows.length === 0) {
+    process.stdout.write(`\n${table}\n`);
+    process.stdout.write('\nratio S/R = Strata throughput / reference throughput over the whole row (> 1: Strata faster); ' +
+      'range = min-max of the per-round ratios (each round pairs adjacent slices), a gauge of machine noise. ' +
+      'Latencies are per request (multipart: per part PUT); peak RSS is the server process over the row.\n');
+  }
+  if (soloRows.length > 0) {
+    process.stdout.write(`\n${soloTable(soloRows)}\n\nStrata-only rows: ratios divide the row's throughput by its baseline rows', ` +
+      'measured on the same gateway process in the same run; peak RSS is the gateway (not the remote Strata).\n');
+  }
   if (strata.label !== 'Strata') process.stdout.write(`note: "Strata" column is ${strata.label}\n`);
   for (const [id, err] of startErrors) notes.unshift(`- ${id} server did not start: ${err}`);
   if (notes.length > 0) process.stdout.write(`\nerrors:\n${notes.join('\n')}\n`);
@@ -218,6 +236,7 @@ async function main(): Promise<void> {
     options: { ...o, quick: cli.quick, only: cli.only ? [...cli.only] : null },
     targets: { strata: { label: strata.label, argv: strata.argv }, reference: { label: reference.label, argv: reference.argv } },
     rows,
+    strataOnlyRows: soloRows,
   };
   mkdirSync(join(cli.jsonPath, '..'), { recursive: true });
   writeFileSync(cli.jsonPath, `${JSON.stringify(report, null, 2)}\n`);

@@ -2,6 +2,9 @@
 // contains one or more measured rows (e.g. GET needs the objects the PUT row
 // wrote); bench/run.ts runs every selected group once per target.
 import { S3Client, encodeKey, runPool, smallBody, xmlValue, MiB } from './client.ts';
+import { mountGroups } from './mount-workloads.ts';
+import { authGroups } from './auth-workloads.ts';
+import type { TargetSpec } from './servers.ts';
 import { Latencies, nowMs } from './stats.ts';
 import type { Row } from './stats.ts';
 
@@ -33,6 +36,8 @@ export interface RowDef {
   name: string;
   title: string;
   unit: Row['unit'];
+  /** Strata-only rows: rows of the same group this row's throughput is divided by, with a short label */
+  vs?: readonly { row: string; label: string }[];
 }
 
 /** What one measured slice did; its wall time is taken by the caller. */
@@ -63,6 +68,10 @@ export interface Group {
   id: string;
   /** extra server flags for Strata (the reference ignores them) */
   strataFlags: string[];
+  /** measured on Strata alone (no reference server), reported by bench/solo-report.ts */
+  strataOnly?: boolean;
+  /** the two targets instead of Strata and the reference (e.g. Strata sigv4 vs Strata simple: bench/auth-workloads.ts) */
+  targets?(strata: TargetSpec, reference: TargetSpec): TargetSpec[];
   rows: RowDef[];
   /** the client's socket pool size */
   sockets(opts: BenchOptions): number;
@@ -294,6 +303,8 @@ export function allGroups(): Group[] {
     listGroup,
     largeGroup,
     multipartGroup,
+    ...mountGroups(),
+    ...authGroups(),
   ];
 }
 

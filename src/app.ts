@@ -11,7 +11,11 @@ import { createS3Server } from './s3/server.ts';
 import { LocalUnderStorage } from './storage/local/local-storage.ts';
 import { createAdminHandler } from './admin/fs-api.ts';
 import { CredentialStore } from './auth/credentials.ts';
+import { Authenticator } from './auth/authenticate.ts';
+import { createUsersApi } from './admin/users-api.ts';
 import { PageCache } from './cache/page-cache.ts';
+import { Persister } from './namespace/persister.ts';
+import { StrataMetrics } from './admin/metrics.ts';
 import { SecretBox } from './auth/secrets.ts';
 import { ADAPTER_OPTIONS, SECRET_OPTIONS, openUnderStorage } from './storage/factory.ts';
 
@@ -20,6 +24,8 @@ export interface RunningStrata {
   url: string;
   port: number;
   ns: Namespace;
+  /** Uploads ASYNC_THROUGH objects to their mounts in the background. */
+  persister: Persister;
   close(): Promise<void>;
 }
 
@@ -42,6 +48,9 @@ export async function startStrata(config: Config, logger: Logger = pino({ level:
   });
   const credentials = new CredentialStore(store, box);
   if (config.rootAccessKey) await credentials.bootstrapRoot(config.rootAccessKey, config.rootSecretKey);
+  else if (config.auth === 'sigv4' && (await credentials.listUsers()).length === 0) {
+    logger.warn('sigv4 authentication with no users: only anonymous requests can be served; set --root-access-key and --root-secret-key');
+  }
   const mounts = await ns.loadMounts({
     open: (uri, options) => openUnderStorage(uri, options, config.fsync),
     secretOptions: SECRET_OPTIONS,
@@ -52,11 +61,29 @@ export async function startStrata(config: Config, logger: Logger = pino({ level:
   for (const failure of mounts.failed) logger.error(failure, 'a mount could not be opened; its objects are unavailable');
   const recovered = await ns.recover();
   if (recovered.completed + recovered.rolledBack > 0) logger.info(recovered, 'recovered writes interrupted by a crash');
+  // ASYNC_THROUGH objects still to upload: the queue is rows, so it outlives a restart.
+  const persister = new Persister(ns.deps, {
+    onError: (err, task) => logger.warn({ err, bucket: task.bucket, key: task.key, attempts: task.attempts + 1 }, 'persisting an object failed; will retry'),
+  });
+  persister.start();
+  // Pins are kept in the rows; the cache learns them again once the mounts are known.
+  const pins = await ns.restorePins();
+  if (pins > 0) logger.info({ pins }, 'pinned objects restored');
 
   const settings = {
     region: config.region, prefix: config.prefix, defaultUser: config.defaultUser, baseDomains: parseBaseDomains(config.baseDomain),
+    auth: config.auth,
   };
-  const server = createS3Server({ ns, settings, logger, fallback: createAdminHandler(ns, settings, logger) });
+  // One authenticator for every API, so a user change (users-api.ts) reaches them all at once.
+  const authenticator = new Authenticator({ mode: config.auth, credentials, defaultUser: config.defaultUser, region: config.region });
+  const metrics = new StrataMetrics(cache);
+  const admin = createAdminHandler(ns, settings, logger, authenticator);
+  const users = createUsersApi(authenticator, logger);
+  const server = createS3Server({
+    ns, settings, logger, metrics, authenticator,
+    fallback: async (req, res, path, query) =>
+      (await metrics.handler(req, res, path, query)) || (await users(req, res, path, query)) || admin(req, res, path, query),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -67,11 +94,13 @@ export async function startStrata(config: Config, logger: Logger = pino({ level:
     url: `http://${host}:${port}`,
     port,
     ns,
+    persister,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await persister.stop();
       await ns.close();
     },
   };

@@ -2,15 +2,19 @@
 // `strata fs` CLI (and later the dashboard) calls. Buckets are top-level
 // directories; keys with '/' are paths.
 // Routes: GET ls|stat|cat, PUT write, POST mkdir|sync, DELETE rm; all take ?path=.
+// The cache's routes (POST load|free|pin|unpin) are in fs-cache-api.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { identifySimple } from '../auth/simple.ts';
+import { AccessControl } from '../auth/access.ts';
+import { Authenticator } from '../auth/authenticate.ts';
+import { admitFsRequest } from './fs-access.ts';
 import type { ObjectRecord } from '../meta/metadata-store.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import type { S3Settings } from '../s3/context.ts';
 import { S3Error, isS3Error } from '../s3/errors.ts';
 import { pipeInto } from '../util/pipe.ts';
 import type { FallbackHandler } from '../s3/server.ts';
+import { CACHE_ACTIONS, cacheFields, handleCacheAction, type CacheFields } from './fs-cache-api.ts';
 
 export const FS_API_PREFIX = '/api/v1/fs/';
 
@@ -24,8 +28,12 @@ export interface FsEntry {
   /** epoch ms */
   mtime: number;
   persisted: boolean;
-  /** Share of the file held by the cache; the local root is its own cache. */
+  /** Share of the file held by the cache; files of local mounts are their own cache (100). */
   cachedPercent: number;
+  /** Files on remote mounts: pages and bytes in each cache tier. */
+  cache?: CacheFields['cache'];
+  /** Files: pinned in the cache (`fs pin`). */
+  pinned?: boolean;
   etag?: string;
 }
 
@@ -37,7 +45,7 @@ export function splitFsPath(path: string): { bucket: string; key: string } {
   return slash < 0 ? { bucket: trimmed, key: '' } : { bucket: trimmed.slice(0, slash), key: trimmed.slice(slash + 1) };
 }
 
-function fileEntry(row: ObjectRecord): FsEntry {
+function fileEntry(ns: Namespace, row: ObjectRecord): FsEntry {
   const isDirectory = row.isDirectory;
   return {
     path: `/${row.bucket}/${isDirectory ? row.key.slice(0, -1) : row.key}`,
@@ -47,8 +55,8 @@ function fileEntry(row: ObjectRecord): FsEntry {
     group: row.owner,
     mode: isDirectory ? 'drwxr-xr-x' : '-rw-r--r--',
     mtime: row.lastModified,
-    persisted: true,
-    cachedPercent: 100,
+    // persisted (NOT_PERSISTED while only a local pending copy exists), % cached, pages per tier, pinned.
+    ...cacheFields(ns, row),
     etag: row.etag,
   };
 }
@@ -69,10 +77,10 @@ async function listDir(ns: Namespace, bucket: string, key: string, sync: boolean
   let from: string | undefined;
   for (;;) {
     const page = await ns.list(bucket, { prefix, delimiter: '/', from, maxKeys: 1000 });
-    for (const row of page.contents) if (row.key !== prefix) entries.push(fileEntry(row));
+    for (const row of page.contents) if (row.key !== prefix) entries.push(fileEntry(ns, row));
     for (const cp of page.commonPrefixes) {
       const marker = await ns.headObject(bucket, cp).catch(() => undefined);
-      entries.push(marker ? fileEntry(marker) : dirEntry(`/${bucket}/${cp.slice(0, -1)}`, owner, 0));
+      entries.push(marker ? fileEntry(ns, marker) : dirEntry(`/${bucket}/${cp.slice(0, -1)}`, owner, 0));
     }
     if (!page.isTruncated) break;
     from = page.nextStart;
@@ -88,15 +96,16 @@ async function stat(ns: Namespace, bucket: string, key: string, rootOwner = 'roo
     if (isS3Error(err) && err.code === 'NoSuchKey') return undefined;
     throw err;
   });
-  if (file) return fileEntry(file);
+  if (file) return fileEntry(ns, file);
   const marker = await ns.headObject(bucket, `${key}/`).catch(() => undefined);
-  if (marker) return fileEntry(marker);
+  if (marker) return fileEntry(ns, marker);
   const below = await ns.list(bucket, { prefix: `${key}/`, delimiter: '/', maxKeys: 1 });
   if (below.contents.length + below.commonPrefixes.length > 0) return dirEntry(`/${bucket}/${key}`, b.owner, 0);
   throw new S3Error('NoSuchKey', `Path /${bucket}/${key} does not exist.`, { Key: key });
 }
 
-async function remove(ns: Namespace, bucket: string, key: string, recursive: boolean): Promise<number> {
+async function remove(ns: Namespace, bucket: string, key: string, recursive: boolean,
+  mayDelete: (bucket: string, key: string) => Promise<void> = async () => {}): Promise<number> {
   if (bucket === '') throw new S3Error('InvalidArgument', 'The root cannot be removed.');
   const entry = await stat(ns, bucket, key);
   if (!entry.isDirectory) {
@@ -112,6 +121,7 @@ async function remove(ns: Namespace, bucket: string, key: string, recursive: boo
     const page = await ns.list(bucket, { prefix, delimiter: '', maxKeys: 1000 });
     // Deepest first, so directory markers go after what they hold.
     for (const row of page.contents.reverse()) {
+      await mayDelete(bucket, row.key);
       await ns.deleteObject(bucket, row.key);
       removed++;
     }
@@ -162,7 +172,10 @@ async function syncPath(ns: Namespace, bucket: string, key: string): Promise<voi
   if (key !== '') await ns.syncNow(bucket, key, false);
 }
 
-export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: Logger): FallbackHandler {
+export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: Logger,
+  authenticator = new Authenticator({ mode: 'simple', defaultUser: settings.defaultUser, region: settings.region })): FallbackHandler {
+  // Authenticated and authorized as the S3 API is (fs-access.ts).
+  const access = new AccessControl(ns, authenticator.mode === 'sigv4');
   return async (req: IncomingMessage, res: ServerResponse, rawPath: string, query: URLSearchParams) => {
     if (!rawPath.startsWith(FS_API_PREFIX)) return false;
     const started = process.hrtime.bigint();
@@ -170,7 +183,8 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: 
     const method = req.method ?? 'GET';
     try {
       const { bucket, key } = splitFsPath(query.get('path') ?? '/');
-      const user = identifySimple(req.headers.authorization, query, settings.defaultUser).user;
+      const caller = await admitFsRequest(authenticator, access, req, { rawPath, action, bucket, key });
+      const user = caller.identity.user;
       const flag = (name: string): boolean => query.get(name) === 'true';
       if (method === 'GET' && action === 'ls') {
         if (flag('sync')) await syncPath(ns, bucket, key);
@@ -179,6 +193,7 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: 
         const entries: FsEntry[] = [];
         const walk = async (b: string, k: string): Promise<void> => {
           for (const entry of await listDir(ns, b, k, flag('sync'))) {
+            if (b === '' && !caller.visible(entry)) continue;
             entries.push(entry);
             if (flag('recursive') && entry.isDirectory) {
               const child = splitFsPath(entry.path);
@@ -203,10 +218,10 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: 
           contentLength: length === undefined ? undefined : Number(length),
           body: () => {
             if (expectContinue) res.writeContinue();
-            return req;
+            return caller.body();
           },
         });
-        sendJson(res, 200, fileEntry(row));
+        sendJson(res, 200, fileEntry(ns, row));
       } else if (method === 'POST' && action === 'mkdir') {
         const existing = await stat(ns, bucket, key).catch(() => undefined);
         if (existing) throw new S3Error('PathAlreadyExists', `${query.get('path')} already exists.`);
@@ -227,8 +242,10 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: 
         sendJson(res, 200, { unmounted: query.get('path') });
       } else if (method === 'GET' && action === 'mounts') {
         sendJson(res, 200, { mounts: await ns.listMounts() });
+      } else if (method === 'POST' && CACHE_ACTIONS.has(action)) {
+        await handleCacheAction(ns, action, query.get('path') ?? '/', res);
       } else if (method === 'DELETE' && action === 'rm') {
-        sendJson(res, 200, { removed: await remove(ns, bucket, key, flag('recursive')) });
+        sendJson(res, 200, { removed: await remove(ns, bucket, key, flag('recursive'), caller.mayDelete) });
       } else {
         sendJson(res, 404, { error: 'NoSuchAction', message: `${method} ${rawPath} is not part of the FS API` });
       }

@@ -50,8 +50,19 @@ export function checkSkew(requestTime: Date, sent: string, now: Date): void {
   });
 }
 
+/** The last date parsed: requests of the same second carry the same x-amz-date, and this runs on every one. */
+let lastParsed: { text: string; ms: number | undefined } = { text: '', ms: undefined };
+
 /** Parses the ISO 8601 basic form 'YYYYMMDDTHHMMSSZ' (x-amz-date, X-Amz-Date). */
 export function parseAmzDate(text: string): Date | undefined {
+  const last = lastParsed;
+  if (last.text === text) return last.ms === undefined ? undefined : new Date(last.ms);
+  const date = parseAmzDateUncached(text);
+  lastParsed = { text, ms: date?.getTime() };
+  return date;
+}
+
+function parseAmzDateUncached(text: string): Date | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (m === null) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number);

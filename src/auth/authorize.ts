@@ -99,7 +99,8 @@ interface Evaluation {
   request: AuthRequest;
   resources: AuthResources;
   principal: PolicyPrincipal;
-  base: ConditionContext;
+  /** The request's condition keys, built on first use: only a bucket policy reads them. */
+  base: () => ConditionContext;
 }
 
 function targetOf(rule: CheckRule, ev: Evaluation): Target | undefined {
@@ -126,8 +127,8 @@ function decideCheck(rule: CheckRule, ev: Evaluation): AuthDecision {
   const user = request.user;
   const action = t.versionId !== undefined && rule.versionAction ? rule.versionAction : rule.action;
   const resource = rule.resource === 'bucket' ? `${ARN}${bucket.name}` : `${ARN}${bucket.name}/${t.key}`;
-  const context = checkContext(ev.base, action, request.query, object?.extras.tags);
-  const effect = bucket.extras.policy === undefined ? 'NoMatch' : evaluatePolicy(bucket.extras.policy, { principal, action, resource, context });
+  const effect = bucket.extras.policy === undefined ? 'NoMatch'
+    : evaluatePolicy(bucket.extras.policy, { principal, action, resource, context: checkContext(ev.base(), action, request.query, object?.extras.tags) });
   const isBucketOwner = user !== undefined && user === bucket.owner;
 
   if (effect === 'Deny') {
@@ -170,7 +171,8 @@ export function authorize(request: AuthRequest, resources: AuthResources): AuthD
     return { allowed: true, reason: `${request.op}: each key is authorized by the handler`, perKey: true };
   }
   const principal: PolicyPrincipal = { user: request.user, isRoot: request.isRoot && request.user !== undefined };
-  const base = requestContext({
+  let built: ConditionContext | undefined;
+  const base = (): ConditionContext => built ??= requestContext({
     user: request.user,
     isRoot: principal.isRoot,
     sourceIp: request.sourceIp,

@@ -3,7 +3,7 @@
 // canonical query string, and hashing.
 // (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html,
 // "UriEncode()", "CanonicalURI", "CanonicalQueryString").
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Hex SHA-256 of the empty string: the hash of an empty payload and of every chunk's "previous hash" line. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -67,10 +67,12 @@ export function percentDecode(text: string, plusIsSpace: boolean): Buffer {
  * would encode (e.g. '$' or '!') signed the UriEncode form instead. Both
  * decode to the same key, so accepting either binds the same object.
  */
-export function canonicalUriCandidates(rawPath: string): string[] {
+export function* canonicalUriCandidates(rawPath: string): Generator<string> {
   const path = rawPath === '' ? '/' : rawPath;
+  yield path;
+  // Only computed when the path as sent did not verify: most requests never get here.
   const reencoded = uriEncode(percentDecode(path, false), true);
-  return reencoded === path ? [path] : [path, reencoded];
+  if (reencoded !== path) yield reencoded;
 }
 
 /** Splits a raw query string into decoded [name, value] byte pairs, as the server reads them ('+' is a space). */
@@ -104,8 +106,9 @@ export function canonicalQuery(rawQuery: string, exclude?: string): string {
   return encoded.map(([n, v]) => `${n}=${v}`).join('&');
 }
 
+/** One-shot (crypto.hash): about twice as fast as createHash for the short texts signing hashes. */
 export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /** "41 57 53 ..." : how S3 spells StringToSignBytes / CanonicalRequestBytes. */

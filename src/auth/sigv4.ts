@@ -109,9 +109,18 @@ export function stringToSign(amzDate: string, scope: string, canonical: string):
   return `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
 }
 
+/** The last date formatted: requests of the same second share it, and this runs on every one. */
+let lastFormatted = { ms: Number.NaN, text: '' };
+
 /** 'YYYYMMDDTHHMMSSZ' */
 function amzDateOf(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const ms = date.getTime();
+  if (lastFormatted.ms === ms) return lastFormatted.text;
+  // From 'YYYY-MM-DDTHH:MM:SS.sssZ' by position.
+  const iso = date.toISOString();
+  const text = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+  lastFormatted = { ms, text };
+  return text;
 }
 
 /**

@@ -10,6 +10,9 @@ export interface ParsedArgs {
   flags: Set<string>;
   endpoint?: string;
   user?: string;
+  /** `strata user add|rotate --access-key AK --secret-key SK`: the keys to issue instead of generated ones. */
+  accessKey?: string;
+  secretKey?: string;
   /** `--option k=v` (repeatable): mount options. */
   options: string[];
   /** --progress forces the bar, --no-progress suppresses it; unset means "when stderr is a terminal". */
@@ -26,7 +29,7 @@ const BOOLEAN_FLAGS: Record<string, string> = {
   '-f': 'sync',
 };
 
-const VALUE_OPTIONS = new Set(['--endpoint', '--user', '--option']);
+const VALUE_OPTIONS = new Set(['--endpoint', '--user', '--option', '--access-key', '--secret-key']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const parsed: ParsedArgs = { words: [], flags: new Set(), options: [], help: false };
@@ -51,6 +54,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       if (value === '') throw new UsageError(`${name} needs a non-empty value`);
       if (name === '--endpoint') parsed.endpoint = value;
       else if (name === '--option') parsed.options.push(value);
+      else if (name === '--access-key') parsed.accessKey = value;
+      else if (name === '--secret-key') parsed.secretKey = value;
       else parsed.user = value;
     } else if (eq > 0) {
       throw new UsageError(`${name} takes no value`);

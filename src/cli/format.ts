@@ -1,6 +1,7 @@
 // How entries of the FS API are printed: `fs ls` lines in Alluxio's layout,
 // `fs stat` blocks, timestamps and byte counts.
 import type { FsEntry } from '../admin/fs-api.ts';
+import type { TierPages } from '../cache/page-cache.ts';
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
@@ -27,7 +28,8 @@ function column(text: string, width: number): string {
  * time (24, right), cached percent or DIR (5, right), then the path.
  */
 export function formatLsLine(entry: FsEntry): string {
-  const cached = entry.isDirectory ? 'DIR' : `${Math.round(entry.cachedPercent)}%`;
+  // Floored: 100% only when every byte is cached.
+  const cached = entry.isDirectory ? 'DIR' : `${Math.floor(entry.cachedPercent)}%`;
   return column(entry.mode, 12)
     + column(entry.owner, 15)
     + column(entry.group, 15)
@@ -49,11 +51,19 @@ export function formatStat(entry: FsEntry): string {
     ['mode', entry.mode],
     ['modification time', `${formatTime(entry.mtime)} (${new Date(entry.mtime).toISOString()})`],
     ['persisted', persistenceState(entry)],
-    ['cached', `${Math.round(entry.cachedPercent)}%`],
+    ['cached', `${Math.floor(entry.cachedPercent)}%`],
+    // Files on remote mounts: where their cached pages are (`fs stat` shows pages per tier).
+    ...(entry.cache ? tierFields(entry.cache) : []),
+    ...(entry.pinned ? [['pinned', 'yes'] as [string, string]] : []),
     ['etag', entry.etag ?? '-'],
   ];
   const width = Math.max(...fields.map(([name]) => name.length)) + 2;
   return fields.map(([name, value]) => `${`${name}:`.padEnd(width)}${value}`).join('\n');
+}
+
+function tierFields(cache: NonNullable<FsEntry['cache']>): [string, string][] {
+  const tiers: [string, TierPages | undefined][] = [['memory', cache.memory], ['disk', cache.disk]];
+  return tiers.flatMap(([name, t]): [string, string][] => (t ? [[`${name} tier`, `${t.pages} pages, ${formatBytes(t.bytes)}`]] : []));
 }
 
 /** Decimal units, to match MB/s: 20971520 -> "21.0 MB". */

@@ -11,6 +11,7 @@ import { ApiError, CliError } from './errors.ts';
 import { formatLsLine, formatStat } from './format.ts';
 import { connectionError, requestJson, send, type Client } from './http.ts';
 import { MOUNT_COMMANDS } from './mount-commands.ts';
+import { CACHE_COMMANDS } from './cache-commands.ts';
 import { ProgressBar, wantsProgress, type ProgressOutput } from './progress.ts';
 
 export interface CommandContext {
@@ -265,4 +266,4 @@ const copyToLocal: FsCommand = {
   },
 };
 
-export const FS_COMMANDS: readonly FsCommand[] = [ls, cat, statCommand, mkdir, rm, copyFromLocal, copyToLocal, sync, ...MOUNT_COMMANDS];
+export const FS_COMMANDS: readonly FsCommand[] = [ls, cat, statCommand, mkdir, rm, copyFromLocal, copyToLocal, sync, ...MOUNT_COMMANDS, ...CACHE_COMMANDS];

@@ -6,6 +6,7 @@ import * as https from 'node:https';
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ApiError, CliError, UsageError } from './errors.ts';
+import { signRequest, type SigningKeys } from './sign.ts';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:39999';
 export const FS_API_PATH = '/api/v1/fs/';
@@ -20,6 +21,8 @@ export interface Client {
   endpoint: string;
   /** Sent as `Authorization: AWS <user>:` (simple authentication); the server's default user when unset. */
   user?: string;
+  /** When set, every request is signed with SigV4 (sigv4 servers) and `user` is not sent. */
+  keys?: SigningKeys;
 }
 
 export interface RequestBody {
@@ -31,7 +34,7 @@ export interface RequestBody {
   onChunk?: (bytes: number) => void;
 }
 
-export function createClient(endpoint: string, user: string | undefined): Client {
+export function createClient(endpoint: string, user: string | undefined, keys?: SigningKeys): Client {
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -42,7 +45,7 @@ export function createClient(endpoint: string, user: string | undefined): Client
     throw new UsageError(`invalid endpoint "${endpoint}": only http:// and https:// URLs are supported`);
   }
   if (url.search || url.hash) throw new UsageError(`invalid endpoint "${endpoint}": it must not have a query or fragment`);
-  return { endpoint: `${url.origin}${url.pathname.replace(/\/+$/, '')}`, user };
+  return { endpoint: `${url.origin}${url.pathname.replace(/\/+$/, '')}`, user, keys };
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -122,13 +125,18 @@ async function refusal(client: Client, res: IncomingMessage): Promise<ApiError> 
  * Sends one request and resolves with the response once its status is 2xx
  * (its body unread). A body is streamed with the given Content-Length.
  */
-export function send(client: Client, method: string, action: string,
+export async function send(client: Client, method: string, action: string,
   params: Record<string, string | boolean | undefined>, body?: RequestBody): Promise<IncomingMessage> {
-  const url = apiUrl(client, action, params);
-  const headers: OutgoingHttpHeaders = { accept: 'application/json' };
-  if (client.user !== undefined) headers.authorization = `AWS ${client.user}:`;
+  return sendTo(client, method, apiUrl(client, action, params), body);
+}
+
+/** Sends one request to any URL of the server (the FS API, the admin API); see send(). */
+export async function sendTo(client: Client, method: string, url: URL, body?: RequestBody): Promise<IncomingMessage> {
+  let headers: OutgoingHttpHeaders = { accept: 'application/json' };
+  if (client.user !== undefined && client.keys === undefined) headers.authorization = `AWS ${client.user}:`;
   if (body) headers['content-length'] = body.length;
   else if (method !== 'GET' && method !== 'HEAD') headers['content-length'] = 0;
+  if (client.keys !== undefined) headers = await signRequest(client.keys, method, url, headers);
   const transport = url.protocol === 'https:' ? https : http;
 
   return new Promise<IncomingMessage>((resolve, reject) => {
@@ -177,7 +185,12 @@ export function send(client: Client, method: string, action: string,
 /** A request whose answer is a JSON document. */
 export async function requestJson<T>(client: Client, method: string, action: string,
   params: Record<string, string | boolean | undefined>, body?: RequestBody): Promise<T> {
-  const res = await send(client, method, action, params, body);
+  return requestJsonTo<T>(client, method, apiUrl(client, action, params), body);
+}
+
+/** A request to any URL of the server whose answer is a JSON document. */
+export async function requestJsonTo<T>(client: Client, method: string, url: URL, body?: RequestBody): Promise<T> {
+  const res = await sendTo(client, method, url, body);
   let text: string;
   try {
     text = await readLimited(res, Number.MAX_SAFE_INTEGER);

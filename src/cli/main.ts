@@ -4,8 +4,11 @@ import type { Writable } from 'node:stream';
 import { flagSpelling, parseArgs } from './args.ts';
 import { CliError, UsageError } from './errors.ts';
 import { FS_COMMANDS, type FsCommand } from './fs-commands.ts';
-import { DEFAULT_ENDPOINT, createClient } from './http.ts';
+import { DEFAULT_ENDPOINT, createClient, type Client } from './http.ts';
 import type { ProgressOutput } from './progress.ts';
+import type { ParsedArgs } from './args.ts';
+import { keysFromEnv } from './sign.ts';
+import { USER_COMMANDS, runUserCommand } from './user-commands.ts';
 
 export interface Io {
   stdout: Writable;
@@ -19,19 +22,28 @@ export function usage(): string {
     const [first, ...more] = c.summary.split('\n');
     return [`  fs ${`${c.name} ${c.synopsis}`.padEnd(width)}  ${first}`, ...more.map((line) => `     ${''.padEnd(width)}  ${line}`)];
   });
+  const users = USER_COMMANDS.flatMap((c) => [`  user ${c.name} ${c.synopsis}`.trimEnd(), `       ${c.summary}`]);
   return [
     'Usage: strata [options] fs <command> [args]',
+    '       strata [options] user <command> [args]',
     '       strata help',
     '',
     'Commands (server paths are absolute; top-level directories are buckets):',
     ...commands,
     '',
+    'User commands (root only; the server must run with --auth sigv4 or be reached as its default user):',
+    ...users,
+    '',
     'Options:',
     `  --endpoint URL   the Strata server (env STRATA_ENDPOINT; default ${DEFAULT_ENDPOINT})`,
-    '  --user NAME      act as NAME, sending "Authorization: AWS NAME:" (env STRATA_USER)',
+    '  --user NAME      act as NAME, sending "Authorization: AWS NAME:" (simple auth; env STRATA_USER)',
     '  --no-progress    no progress bar (shown by default on a terminal for copies over 8 MiB)',
     '  --progress       always show the progress bar for copies',
     '  -h, --help       show this help',
+    '',
+    'Requests are signed with AWS Signature V4 when keys are set: STRATA_ACCESS_KEY and STRATA_SECRET_KEY,',
+    'else AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (region STRATA_REGION, default us-east-1).',
+    '--user wins over keys, STRATA_* keys over STRATA_USER, STRATA_USER over AWS_* keys.',
     '',
     'Exit status: 0 on success, 1 when the command failed, 2 when the command line is wrong.',
   ].join('\n');
@@ -45,6 +57,16 @@ function findCommand(name: string | undefined): FsCommand {
   return command;
 }
 
+/** The server client: signing keys or simple auth's user, by the precedence the usage text gives. */
+function clientFor(parsed: ParsedArgs, env: NodeJS.ProcessEnv): Client {
+  const endpoint = parsed.endpoint ?? (env.STRATA_ENDPOINT || DEFAULT_ENDPOINT);
+  if (parsed.user !== undefined) return createClient(endpoint, parsed.user);
+  const keys = keysFromEnv(env);
+  const strataKeys = Boolean(env.STRATA_ACCESS_KEY && env.STRATA_SECRET_KEY);
+  if (keys !== undefined && (strataKeys || !env.STRATA_USER)) return createClient(endpoint, undefined, keys);
+  return createClient(endpoint, env.STRATA_USER || undefined);
+}
+
 /** Runs one command line; returns the exit code. Never throws. */
 export async function run(argv: readonly string[], io: Io): Promise<number> {
   try {
@@ -55,7 +77,12 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     }
     if (group === undefined) throw new UsageError('no command given');
+    if (group === 'user') {
+      await runUserCommand(name, args, parsed, clientFor(parsed, io.env), io.stdout);
+      return 0;
+    }
     if (group !== 'fs') throw new UsageError(`unknown command "${group}"; try strata fs ls /`);
+    if (parsed.accessKey !== undefined || parsed.secretKey !== undefined) throw new UsageError('--access-key and --secret-key are options of strata user add|rotate');
     const command = findCommand(name);
     for (const flag of parsed.flags) {
       if (!command.flags.includes(flag)) throw new UsageError(`fs ${command.name} does not take ${flagSpelling(flag)}`);
@@ -63,9 +90,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     if (args.length < command.minArgs || args.length > command.maxArgs) {
       throw new UsageError(`usage: strata fs ${command.name} ${command.synopsis}`);
     }
-    const endpoint = parsed.endpoint ?? (io.env.STRATA_ENDPOINT || DEFAULT_ENDPOINT);
-    const user = parsed.user ?? (io.env.STRATA_USER || undefined);
-    const client = createClient(endpoint, user);
+    const client = clientFor(parsed, io.env);
     await command.run({ client, flags: parsed.flags, options: parsed.options, progress: parsed.progress, stdout: io.stdout, stderr: io.stderr }, args);
     return 0;
   } catch (err) {

@@ -2,11 +2,13 @@
 // renamed into place and committed with its metadata row, under the key's lock.
 // A crash at any point is finished or rolled back by `recoverIntents`.
 import { randomUUID } from 'node:crypto';
-import type { ObjectRecord } from '../meta/metadata-store.ts';
+import type { IntentRecord, ObjectRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import type { Readable } from 'node:stream';
 import { StorageError, type StagedWrite, type UnderStorage } from '../storage/under-storage.ts';
-import type { Location } from './mounts.ts';
+import type { Location, WriteType } from './mounts.ts';
+import { dropPending, fillCache, keepsLocalCopy, pendingPath, writeTypeFor } from './persist-pending.ts';
+import { notifyPersistQueued } from './persister.ts';
 import { isDirectoryKey, parentKeys } from './names.ts';
 import { lockKey, type NamespaceDeps, type WritePrecondition } from './types.ts';
 
@@ -35,6 +37,13 @@ export function newDataId(): string {
  * key lock (e.g. removing a completed upload). `precondition` (If-Match,
  * If-None-Match) is checked under the same lock, against the row the commit
  * replaces: when it throws, the staged data is dropped and nothing changes.
+ *
+ * The write type (the request's `requested`, else the mount's) decides where
+ * the bytes go: CACHE_THROUGH and THROUGH upload them to the mount's store
+ * before acknowledging (CACHE_THROUGH also fills the page cache from the local
+ * staged copy, so a first read fetches nothing); ASYNC_THROUGH and MUST_CACHE
+ * rename them to a local pending copy (durable like any PUT) and acknowledge,
+ * ASYNC_THROUGH queueing a persist task in the same critical section.
  */
 export async function commitObject(
   deps: NamespaceDeps,
@@ -42,8 +51,16 @@ export async function commitObject(
   row: ObjectRecord,
   afterCommit?: () => Promise<void>,
   precondition?: WritePrecondition,
+  requested?: WriteType,
 ): Promise<void> {
   const location = deps.mounts.resolve(row.bucket, row.key);
+  const writeType = writeTypeFor(deps, location, requested);
+  const keepLocal = keepsLocalCopy(writeType);
+  // Only this write decides whether its data is pending (a copy's extras come from its source).
+  row.extras = { ...row.extras };
+  delete row.extras.pending;
+  if (keepLocal) row.extras.pending = { path: pendingPath(row.dataId) };
+  const queue = writeType === 'ASYNC_THROUGH';
   await deps.locks.run(lockKey(row.bucket, row.key), async () => {
     if (precondition) {
       try {
@@ -53,28 +70,84 @@ export async function commitObject(
         throw err;
       }
     }
-    // Pages of the version this write replaces can go once it is committed.
-    const replaced = location.mount.kind === 'remote' ? await deps.store.getObject(row.bucket, row.key) : undefined;
+    // Pages (or a pending copy) of the version this write replaces can go once it is committed.
+    const replaced = location.mount.storage !== deps.storage ? await deps.store.getObject(row.bucket, row.key) : undefined;
     const intentId = newDataId();
     await deps.store.addIntent({ id: intentId, stagedPath: staged.stagedPath, object: row, created: Date.now() });
+    // Queued before the data is placed: a crash after the intent is rolled back leaves a task
+    // whose version never became the object's, which the persister drops.
+    if (queue) await deps.store.addPersistTask({ id: row.dataId, bucket: row.bucket, key: row.key, dataId: row.dataId, enqueued: Date.now(), attempts: 0, notBefore: 0 });
     try {
-      await placeData(deps, staged, location, row.key);
+      if (row.extras.pending) await deps.storage.commit(staged, row.extras.pending.path);
+      else await placeData(deps, staged, location, row.key);
     } catch (err) {
       // Intent first: a crash between the two leaves an orphan staged file
       // (swept at start), never an intent whose data looks renamed.
       await deps.store.resolveIntent(intentId, undefined);
       await deps.storage.discard(staged);
+      if (queue) await deps.store.deletePersistTask(row.dataId);
       throw err;
     }
     // The data is in place: from here the intent alone is enough to finish after a crash.
     row.lastModified = Date.now();
     await deps.store.resolveIntent(intentId, row);
-    // Uploaded to another store: the local staged copy has served its purpose.
-    if (location.mount.storage !== deps.storage) await deps.storage.discard(staged);
-    if (replaced) await deps.cache.free(replaced.dataId, { force: true });
+    if (!keepLocal && location.mount.storage !== deps.storage) {
+      if (writeType === 'CACHE_THROUGH' && location.mount.kind === 'remote') {
+        await fillCache(deps, row, (range) => deps.storage.read(staged.stagedPath, range));
+      }
+      // Uploaded to another store: the local staged copy has served its purpose.
+      await deps.storage.discard(staged);
+    }
+    if (replaced) await releaseReplaced(deps, replaced, location.mount.kind === 'remote');
+    if (afterCommit) await afterCommit();
+  });
+  if (queue) notifyPersistQueued(deps);
+}
+
+/** What a replaced version held besides its row: cached pages, a pending copy and its task. */
+async function releaseReplaced(deps: NamespaceDeps, replaced: ObjectRecord, remote: boolean): Promise<void> {
+  if (remote) await deps.cache.free(replaced.dataId, { force: true });
+  await dropPending(deps, replaced);
+}
+
+/**
+ * Commits an object whose data a store made visible by itself, atomically
+ * (a native multipart complete on a remote): `place` runs under the key lock
+ * after an intent naming `marker` is recorded, so a crash while the remote
+ * completes is settled by `recoverIntents` (see recoverPlaced).
+ */
+export async function commitPlaced(
+  deps: NamespaceDeps,
+  row: ObjectRecord,
+  marker: string,
+  place: () => Promise<void>,
+  afterCommit?: () => Promise<void>,
+  precondition?: WritePrecondition,
+): Promise<void> {
+  if (!marker.startsWith(PLACED_MARKER)) throw new Error(`a placed-commit marker starts with ${PLACED_MARKER}`);
+  const location = deps.mounts.resolve(row.bucket, row.key);
+  row.extras = { ...row.extras };
+  delete row.extras.pending;
+  await deps.locks.run(lockKey(row.bucket, row.key), async () => {
+    const current = await deps.store.getObject(row.bucket, row.key);
+    precondition?.(current);
+    const intentId = newDataId();
+    await deps.store.addIntent({ id: intentId, stagedPath: marker, object: row, created: Date.now() });
+    try {
+      await mapPlacementErrors(row.key, place);
+    } catch (err) {
+      await deps.store.resolveIntent(intentId, undefined);
+      throw err;
+    }
+    row.lastModified = Date.now();
+    await deps.store.resolveIntent(intentId, row);
+    if (current) await releaseReplaced(deps, current, location.mount.kind === 'remote');
     if (afterCommit) await afterCommit();
   });
 }
+
+/** Intents of placed commits name this instead of a staged file. */
+export const PLACED_MARKER = 'placed:';
 
 /**
  * Puts staged data at its location: a rename on the local data directory; on
@@ -106,7 +179,7 @@ export async function writeWhole(storage: UnderStorage, path: string, open: () =
   }
 }
 
-async function mapPlacementErrors(key: string, place: () => Promise<void>): Promise<void> {
+export async function mapPlacementErrors(key: string, place: () => Promise<void>): Promise<void> {
   try {
     await place();
   } catch (err) {
@@ -144,9 +217,15 @@ export async function recoverIntents(deps: NamespaceDeps): Promise<{ rolledBack:
   let rolledBack = 0;
   let completed = 0;
   for (const intent of await deps.store.listIntents()) {
+    if (intent.stagedPath.startsWith(PLACED_MARKER)) {
+      if (await recoverPlaced(deps, intent)) completed++;
+      else rolledBack++;
+      continue;
+    }
     const location = deps.mounts.resolve(intent.object.bucket, intent.object.key);
     const stagedThere = await deps.storage.stagedExists(intent.stagedPath);
-    if (stagedThere && location.mount.storage !== deps.storage) {
+    // A pending copy is a rename in the data directory, settled like one on the root mount.
+    if (stagedThere && location.mount.storage !== deps.storage && !intent.object.extras.pending) {
       try {
         await writeWhole(location.mount.storage, location.path, () => deps.storage.read(intent.stagedPath), intent.object.size);
         await deps.store.resolveIntent(intent.id, intent.object);
@@ -167,4 +246,28 @@ export async function recoverIntents(deps: NamespaceDeps): Promise<{ rolledBack:
     }
   }
   return { rolledBack, completed };
+}
+
+/**
+ * A placed commit (`placed:<uploadId>`) a crash interrupted: the remote may or
+ * may not have made the object visible. It counts as placed when the store
+ * holds a file of the row's size that is no older than the intent (the
+ * complete's answer is lost, so this is a heuristic); then the row is committed
+ * and the upload forgotten. Otherwise, or when the store cannot be asked, the
+ * intent is dropped and the upload stays, for the client to complete or abort.
+ */
+async function recoverPlaced(deps: NamespaceDeps, intent: IntentRecord): Promise<boolean> {
+  const { bucket, key, size } = intent.object;
+  const location = deps.mounts.resolve(bucket, key);
+  let placed = false;
+  try {
+    const status = await location.mount.storage.stat(location.path);
+    // S3 Last-Modified has whole seconds.
+    placed = status !== undefined && !status.isDirectory && status.size === size && status.mtimeMs >= Math.floor(intent.created / 1000) * 1000;
+  } catch {
+    placed = false;
+  }
+  await deps.store.resolveIntent(intent.id, placed ? intent.object : undefined);
+  if (placed) await deps.store.deleteUpload(intent.stagedPath.slice(PLACED_MARKER.length));
+  return placed;
 }

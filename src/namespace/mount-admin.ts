@@ -106,6 +106,7 @@ export async function mount(
 export async function unmount(deps: NamespaceDeps, path: string): Promise<void> {
   const { bucket, key } = checkMountPath(path);
   if (!deps.mounts.at(path)) throw new S3Error('NoSuchMountPoint', `Nothing is mounted at ${path}.`);
+  await refuseUnpersisted(deps, bucket, key === '' ? '' : `${key}/`, path);
   await deps.store.deleteMount(path);
   const removed = deps.mounts.remove(path);
   // Stores that hold connections (S3) release them.
@@ -116,6 +117,24 @@ export async function unmount(deps: NamespaceDeps, path: string): Promise<void> 
     const keys = await deps.store.listKeys(bucket, { prefix, limit: 1000 });
     if (keys.length === 0) break;
     for (const k of keys) await deps.locks.run(lockKey(bucket, k), () => deps.store.deleteObject(bucket, k));
+  }
+}
+
+/**
+ * Unmounting forgets the subtree's rows; objects written ASYNC_THROUGH or
+ * MUST_CACHE that have not reached the under-storage exist only here, so
+ * forgetting them would lose acknowledged data.
+ */
+async function refuseUnpersisted(deps: NamespaceDeps, bucket: string, prefix: string, path: string): Promise<void> {
+  let after: string | undefined;
+  for (;;) {
+    const rows = await deps.store.listObjects(bucket, { prefix, after, limit: 1000 });
+    const pending = rows.find((r) => r.extras.pending !== undefined);
+    if (pending) {
+      throw new S3Error('MountPointNotEmpty', `${path} holds objects not yet persisted to its under-storage (e.g. /${bucket}/${pending.key}); run "strata fs persist ${path}" first.`);
+    }
+    if (rows.length < 1000) return;
+    after = rows[rows.length - 1].key;
   }
 }
 

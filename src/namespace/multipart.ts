@@ -9,6 +9,8 @@ import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
 import { isDirectoryKey, validateKey } from './names.ts';
 import { planCompleteChecksum, verifyListedPartChecksums, type CompleteChecksumRequest, type PartChecksum } from './multipart-checksums.ts';
 import { stageBody } from './objects.ts';
+import { abortNativeUpload, combinedObjectChecksum, completeNativeUpload, startNativeUpload, uploadNativePart } from './multipart-native.ts';
+import type { ComputedChecksum } from './body-checksum.ts';
 import type { BodyChecksum, BodySource, NamespaceDeps, WritePrecondition } from './types.ts';
 
 export const MAX_PART_NUMBER = 10_000;
@@ -21,6 +23,8 @@ export async function createUpload(
   if (isDirectoryKey(req.key)) throw new S3Error('InvalidArgument', 'A key ending in "/" is a directory and cannot be uploaded in parts.', { Key: req.key });
   await requireBucket(deps, req.bucket);
   await checkKeyConflicts(deps, req.bucket, req.key);
+  // On a remote mount with native multipart the parts go straight to an upload there.
+  const native = await startNativeUpload(deps, req.bucket, req.key);
   const upload: UploadRecord = {
     // Unguessable: knowing an upload id is what lets a client add to it.
     uploadId: randomBytes(24).toString('base64url'),
@@ -30,9 +34,14 @@ export async function createUpload(
     initiated: Date.now(),
     headers: req.headers,
     userMetadata: req.userMetadata,
-    extras: req.extras,
+    extras: native ? { ...req.extras, native } : req.extras,
   };
-  await deps.store.createUpload(upload);
+  try {
+    await deps.store.createUpload(upload);
+  } catch (err) {
+    if (native) await abortNativeUpload(deps, upload).catch(() => {});
+    throw err;
+  }
   return upload;
 }
 
@@ -64,6 +73,7 @@ export async function uploadPart(
   },
 ): Promise<PartRecord> {
   const upload = await requireUpload(deps, req.bucket, req.key, req.uploadId);
+  if (upload.extras.native) return uploadNativePart(deps, upload, req);
   const checks = req.checksum?.(upload);
   const { staged, md5, size, checksum } = await stageBody(deps, req.body(), req.contentLength, req.signal, checks);
   // A unique name per attempt: a retried part never overwrites data a listing may still show.
@@ -168,15 +178,40 @@ export async function completeUpload(
   const etagOfEtags = createHash('md5');
   for (const part of chosen) etagOfEtags.update(Buffer.from(part.etag, 'hex'));
   const total = chosen.reduce((sum, p) => sum + p.size, 0);
+  const etag = `${etagOfEtags.digest('hex')}-${chosen.length}`;
+  const afterCommit = async (row: ObjectRecord): Promise<void> => {
+    await deps.store.completeUpload(req.uploadId, row);
+    await removePartFiles(deps, stored);
+  };
+  if (upload.extras.native) {
+    // The remote assembles the parts itself: nothing is concatenated or copied here.
+    const row = completedRow(req, upload, chosen, total, etag, plan, plan.composite ?? combinedObjectChecksum(chosen, plan));
+    await completeNativeUpload(deps, upload, chosen, row, () => afterCommit(row), req.precondition);
+    return row;
+  }
   // A FULL_OBJECT checksum is computed while the parts are copied into one file: no extra pass.
   const { staged, size, checksum } = await stageBody(deps, concatenate(deps, chosen), total, req.signal, plan.fullObject);
-  const objectChecksum = plan.composite ?? checksum;
-  const row: ObjectRecord = {
+  const row = completedRow(req, upload, chosen, size, etag, plan, plan.composite ?? checksum);
+  await commitObject(deps, staged, row, () => afterCommit(row), req.precondition);
+  return row;
+}
+
+/** The object row a completed upload becomes. */
+function completedRow(
+  req: { bucket: string; key: string },
+  upload: UploadRecord,
+  chosen: PartRecord[],
+  size: number,
+  etag: string,
+  plan: ReturnType<typeof planCompleteChecksum>,
+  objectChecksum: ComputedChecksum | undefined,
+): ObjectRecord {
+  return {
     bucket: req.bucket,
     key: req.key,
     versionId: NULL_VERSION,
     size,
-    etag: `${etagOfEtags.digest('hex')}-${chosen.length}`,
+    etag,
     lastModified: Date.now(),
     owner: upload.owner,
     headers: upload.headers,
@@ -192,21 +227,19 @@ export async function completeUpload(
       ...(plan.partChecksums && { partChecksums: plan.partChecksums }),
     },
   };
-  await commitObject(deps, staged, row, async () => {
-    await deps.store.completeUpload(req.uploadId, row);
-    await removePartFiles(deps, stored);
-  }, req.precondition);
-  return row;
 }
 
 export async function abortUpload(deps: NamespaceDeps, bucket: string, key: string, uploadId: string): Promise<void> {
-  await requireUpload(deps, bucket, key, uploadId);
+  const upload = await requireUpload(deps, bucket, key, uploadId);
+  // Remote first: if it cannot be reached (503), the upload stays for the client to abort again.
+  if (upload.extras.native) await abortNativeUpload(deps, upload);
   const parts = await deps.store.deleteUpload(uploadId);
   await removePartFiles(deps, parts);
 }
 
 async function removePartFiles(deps: NamespaceDeps, parts: PartRecord[]): Promise<void> {
-  for (const part of parts) await deps.storage.deleteFile(part.path);
-  const dir = parts[0]?.path.slice(0, parts[0].path.lastIndexOf('/'));
+  const files = parts.filter((part) => part.path !== ''); // native parts live only on the remote
+  for (const part of files) await deps.storage.deleteFile(part.path);
+  const dir = files[0]?.path.slice(0, files[0].path.lastIndexOf('/'));
   if (dir) await deps.storage.pruneEmptyDirs(dir, '.strata/uploads');
 }

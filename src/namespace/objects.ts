@@ -13,6 +13,7 @@ import { isDirectoryKey, parentKeys, validateKey } from './names.ts';
 import { importIfPresent } from './sync.ts';
 import { lockKey, type BodyChecksum, type NamespaceDeps, type ReadOptions, type WriteRequest } from './types.ts';
 import { streamFetch } from '../cache/fetcher.ts';
+import { dropPending } from './persist-pending.ts';
 
 const EMPTY_MD5 = createHash('md5').digest('hex');
 const EMPTY_MD5_BASE64 = Buffer.from(EMPTY_MD5, 'hex').toString('base64');
@@ -73,7 +74,7 @@ export async function putObject(deps: NamespaceDeps, req: WriteRequest): Promise
     dataId: newDataId(),
     extras: withChecksum(req.extras, checksum),
   };
-  await commitObject(deps, staged, row, undefined, req.precondition);
+  await commitObject(deps, staged, row, undefined, req.precondition, req.writeType);
   return row;
 }
 
@@ -169,6 +170,7 @@ export async function deleteObject(deps: NamespaceDeps, bucket: string, key: str
     // A file with no row (written by another program) is deleted all the same.
     const { mount, path } = deps.mounts.resolve(bucket, key);
     if (row && mount.kind === 'remote') await deps.cache.free(row.dataId, { force: true });
+    if (row) await dropPending(deps, row);
     try {
       if (isDirectoryKey(key)) await mount.storage.rmdir(path);
       else await mount.storage.deleteFile(path);
@@ -190,6 +192,8 @@ export async function deleteObject(deps: NamespaceDeps, bucket: string, key: str
  */
 export async function readData(deps: NamespaceDeps, row: ObjectRecord, range: ReadRange | undefined, options: ReadOptions = {}): Promise<Readable> {
   const { mount, path } = deps.mounts.resolve(row.bucket, row.key);
+  // Written ASYNC_THROUGH / MUST_CACHE and not persisted yet: the bytes are only in the local pending copy.
+  if (row.extras.pending) return deps.storage.read(row.extras.pending.path, range);
   if (mount.kind === 'local' || row.size === 0) return mount.storage.read(path, range);
   const fetch = streamFetch((r) => mount.storage.read(path, r));
   const chunks = deps.cache.readChunks(row.dataId, row.size, range ?? { start: 0, end: row.size - 1 }, fetch, {

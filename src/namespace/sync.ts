@@ -171,6 +171,7 @@ export class MetadataSync {
       const status = await location.mount.storage.stat(location.path);
       const current = await deps.store.getObject(bucket, key);
       if (current && seen && current.dataId !== seen.dataId) return; // rewritten meanwhile: the writer knows best
+      if (current?.extras.pending) return; // not persisted yet (ASYNC_THROUGH / MUST_CACHE): the store has no say
       if (!status || status.isDirectory !== key.endsWith('/')) {
         if (current) await deps.store.deleteObject(bucket, key);
         return;

@@ -5,7 +5,7 @@ import type { UnderStorage } from '../storage/under-storage.ts';
 import type { ChecksumAlgorithm } from '../util/checksums.ts';
 import type { KeyedLock } from '../util/keyed-lock.ts';
 import type { PageCache } from '../cache/page-cache.ts';
-import type { MountTable } from './mounts.ts';
+import type { MountTable, WriteType } from './mounts.ts';
 
 export interface NamespaceOptions {
   /** Smallest non-final multipart part; 0 = no minimum. */
@@ -75,6 +75,8 @@ export interface WriteRequest {
   signal?: AbortSignal;
   precondition?: WritePrecondition;
   checksum?: BodyChecksum;
+  /** x-strata-write-type: this write's write type instead of the mount's. */
+  writeType?: WriteType;
 }
 
 /** Per-request read options (Alluxio's read types). */

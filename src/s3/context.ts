@@ -2,8 +2,10 @@
 // handlers never touch the raw response.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { AccessAsk, AccessControl } from '../auth/access.ts';
+import type { Authenticator, AuthMode, Identity } from '../auth/authenticate.ts';
+import { verifiedBody } from '../auth/body-verify.ts';
 import type { Namespace } from '../namespace/namespace.ts';
-import { AwsChunkedDecoder } from './body/aws-chunked.ts';
 import { S3Error } from './errors.ts';
 import type { XmlElement } from './xml/writer.ts';
 
@@ -15,6 +17,8 @@ export interface S3Settings {
   defaultUser: string;
   /** Base domains for virtual-hosted style (`bucket.<domain>`), lower-case; empty = path style only. */
   baseDomains: readonly string[];
+  /** 'simple' trusts the user a request names; 'sigv4' verifies signatures and enforces access control. */
+  auth: AuthMode;
 }
 
 export interface S3Result {
@@ -32,23 +36,34 @@ export class RequestContext {
   readonly bucket: string;
   readonly key: string;
   readonly user: string;
+  /** Who is asking, as authentication found (ctx.user is identity.user). */
+  readonly identity: Identity;
   readonly query: URLSearchParams;
   readonly ns: Namespace;
   readonly settings: S3Settings;
   readonly signal: AbortSignal;
+  readonly authenticator: Authenticator;
+  /** Access control, for checks a handler makes itself (DeleteObjects' keys, POST Object). */
+  readonly access: AccessControl;
+  readonly peer: AccessAsk['peer'];
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   #bodyTaken = false;
 
   constructor(init: {
-    id: string; op: string; bucket: string; key: string; user: string; query: URLSearchParams;
+    id: string; op: string; bucket: string; key: string; identity: Identity; query: URLSearchParams;
     ns: Namespace; settings: S3Settings; signal: AbortSignal; req: IncomingMessage; res: ServerResponse;
+    authenticator: Authenticator; access: AccessControl; peer: AccessAsk['peer'];
   }) {
     this.id = init.id;
     this.op = init.op;
     this.bucket = init.bucket;
     this.key = init.key;
-    this.user = init.user;
+    this.identity = init.identity;
+    this.user = init.identity.user;
+    this.authenticator = init.authenticator;
+    this.access = init.access;
+    this.peer = init.peer;
     this.query = init.query;
     this.ns = init.ns;
     this.settings = init.settings;
@@ -89,16 +104,25 @@ export class RequestContext {
   }
 
   /**
-   * The request body, decoded. The first call answers `Expect: 100-continue`,
-   * so a request refused by the checks before it never sends its body.
+   * The request body, decoded and checked against what the signature covers
+   * (body-verify.ts). The first call answers `Expect: 100-continue`, so a
+   * request refused by the checks before it never sends its body.
    */
   body(): Readable {
     if (this.#bodyTaken) throw new Error('request body taken twice');
     this.#bodyTaken = true;
     if (/100-continue/i.test(this.header('expect') ?? '') && !this.#res.headersSent) this.#res.writeContinue();
-    if (!this.isAwsChunked) return this.#req;
-    const decoder = new AwsChunkedDecoder({ decodedLength: this.contentLength, trailer: this.header('x-amz-trailer') });
-    this.#req.on('error', (err) => decoder.destroy(err));
-    return this.#req.pipe(decoder);
+    const awsChunked = this.isAwsChunked;
+    return verifiedBody(this.#req, this.identity.result, {
+      awsChunked, decodedLength: awsChunked ? this.contentLength : undefined, trailer: this.header('x-amz-trailer'),
+    });
+  }
+
+  /** The question "may the caller do `op` on `key` of this bucket?", with this request's context. */
+  accessAsk(op: string, key: string, extra: Partial<AccessAsk> = {}): AccessAsk {
+    return {
+      op, bucket: this.bucket, key, identity: this.identity, peer: this.peer, query: this.query,
+      header: (name) => this.header(name), ...extra,
+    };
   }
 }

@@ -4,8 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { identifySimple } from '../auth/simple.ts';
+import { AccessControl, AccessDeniedError, peerOf } from '../auth/access.ts';
+import { Authenticator } from '../auth/authenticate.ts';
+import type { CredentialStore } from '../auth/credentials.ts';
 import type { Namespace } from '../namespace/namespace.ts';
+import { authorizeRequest } from './access-check.ts';
 import { addressRequest } from './addressing.ts';
 import { RequestContext, type S3Result, type S3Settings } from './context.ts';
 import { StorageError } from '../storage/under-storage.ts';
@@ -26,6 +29,12 @@ export interface S3ServerOptions {
   settings: S3Settings;
   logger: Logger;
   fallback?: FallbackHandler;
+  /** Authenticates requests (shared with the FS and admin APIs); built from settings.auth and `credentials` when absent. */
+  authenticator?: Authenticator;
+  /** The credential store sigv4 mode verifies against (when no authenticator is given). */
+  credentials?: CredentialStore;
+  /** Counts and times each S3 request (src/admin/metrics.ts). */
+  metrics?: { observeRequest(operation: string, status: number, seconds: number): void };
 }
 
 // Request ids: a random per-process prefix and a counter, unique without a
@@ -52,9 +61,20 @@ const CLIENT_CLOSED = 499;
 /** Requests whose unread body is larger than this close the connection instead of draining it. */
 const MAX_DRAIN_BYTES = 1024 * 1024;
 
+/** Authentication and access control, one of each per server. */
+interface Security {
+  authenticator: Authenticator;
+  access: AccessControl;
+}
+
 export function createS3Server(options: S3ServerOptions): Server {
+  const { settings } = options;
+  const authenticator = options.authenticator ?? new Authenticator({
+    mode: settings.auth, credentials: options.credentials, defaultUser: settings.defaultUser, region: settings.region,
+  });
+  const security: Security = { authenticator, access: new AccessControl(options.ns, authenticator.mode === 'sigv4') };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    handleRequest(options, req, res).catch((err: unknown) => {
+    handleRequest(options, security, req, res).catch((err: unknown) => {
       options.logger.error({ err }, 'request handling failed');
       if (!res.headersSent) res.writeHead(500);
       res.destroy();
@@ -73,7 +93,7 @@ export function createS3Server(options: S3ServerOptions): Server {
   return server;
 }
 
-async function handleRequest(options: S3ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleRequest(options: S3ServerOptions, security: Security, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = process.hrtime.bigint();
   const id = nextRequestId();
   res.setHeader('x-amz-request-id', id);
@@ -99,6 +119,7 @@ async function handleRequest(options: S3ServerOptions, req: IncomingMessage, res
   let key = '';
   let ctx: RequestContext | undefined;
   let status = 500;
+  let denied: string | undefined;
   try {
     const routed = route(req.method ?? 'GET', addressed.path, query, req.headers);
     ({ op, bucket, key } = routed);
@@ -107,11 +128,16 @@ async function handleRequest(options: S3ServerOptions, req: IncomingMessage, res
     if (bucket !== '' && op !== 'OptionsObject' && req.headers.origin !== undefined) {
       for (const [name, value] of Object.entries(await actualRequestCorsHeaders(options.ns, bucket, req.method ?? 'GET', req.headers))) res.setHeader(name, value);
     }
-    const identity = identifySimple(req.headers.authorization, query, options.settings.defaultUser);
+    // Verified over the path as sent (prefix and all): that is what clients sign. The CORS preflight carries no credentials.
+    const { authenticator, access } = security;
+    const identity = op === 'OptionsObject'
+      ? await authenticator.identityOf(undefined, { version: 'none' })
+      : await authenticator.authenticate(req, { rawPath, rawQuery: q < 0 ? '' : rawUrl.slice(q + 1), virtualHostBucket: addressed.virtualHost ? bucket : undefined });
     ctx = new RequestContext({
-      id, op, bucket, key, user: identity.user, query, ns: options.ns, settings: options.settings,
-      signal: abort.signal, req, res,
+      id, op, bucket, key, identity, query, ns: options.ns, settings: options.settings,
+      signal: abort.signal, req, res, authenticator, access, peer: peerOf(req),
     });
+    if (op !== 'OptionsObject') await authorizeRequest(ctx);
     const handler = HANDLERS[op];
     if (!handler) throw new S3Error('NotImplemented', `${op} is not implemented by this server.`, { Operation: op });
     const result = await handler(ctx);
@@ -123,15 +149,17 @@ async function handleRequest(options: S3ServerOptions, req: IncomingMessage, res
       status = CLIENT_CLOSED;
       res.destroy();
     } else {
+      if (err instanceof AccessDeniedError) denied = err.reason;
       status = sendError(options, req, res, err, { id, bucket, key, ctx });
     }
   } finally {
     res.off('close', onClose);
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const line = { reqId: id, op, bucket, key, status, ms: Math.round(ms * 100) / 100 };
+  const line = { reqId: id, op, bucket, key, user: ctx?.user, status, ms: Math.round(ms * 100) / 100, denied };
   if (status >= 500) options.logger.error(line, 'request');
   else options.logger.info(line, 'request');
+  options.metrics?.observeRequest(op, status, ms / 1000);
 }
 
 async function sendResult(req: IncomingMessage, res: ServerResponse, result: S3Result, status: number): Promise<void> {

@@ -54,8 +54,8 @@ export class AwsCli {
     this.#env = env;
   }
 
-  /** A cli with its own HOME and config file, talking to `endpoint`. */
-  static async create(endpoint: string): Promise<AwsCli> {
+  /** A cli with its own HOME and config file, talking to `endpoint`; `keys` for a sigv4 server (the user name is the key in simple mode). */
+  static async create(endpoint: string, keys?: { accessKeyId: string; secretAccessKey: string }): Promise<AwsCli> {
     const home = mkdtempSync(join(tmpdir(), 'strata-awscli-home-'));
     const config = join(home, 'config');
     // Multipart settings pinned to the cli's defaults so part counts and ETags are known.
@@ -68,8 +68,8 @@ export class AwsCli {
       HOME: home,
       AWS_CONFIG_FILE: config,
       AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials-none'),
-      AWS_ACCESS_KEY_ID: 'testuser',
-      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_ACCESS_KEY_ID: keys?.accessKeyId ?? 'testuser',
+      AWS_SECRET_ACCESS_KEY: keys?.secretAccessKey ?? 'x',
       AWS_DEFAULT_REGION: 'us-east-1',
       AWS_PAGER: '',
       AWS_EC2_METADATA_DISABLED: 'true',

@@ -125,7 +125,7 @@ describe('strata CLI without a server', () => {
       const r = await cli(args);
       assert.equal(r.code, 0, args.join(' '));
       assert.match(r.stdout, /^Usage: strata \[options\] fs <command> \[args\]\n/);
-      for (const name of ['ls', 'cat', 'stat', 'mkdir', 'rm', 'copyFromLocal', 'copyToLocal', 'sync', 'mount', 'unmount', 'mounts']) {
+      for (const name of ['ls', 'cat', 'stat', 'mkdir', 'rm', 'copyFromLocal', 'copyToLocal', 'sync', 'mount', 'unmount', 'mounts', 'load', 'free', 'pin', 'unpin', 'persist']) {
         assert.match(r.stdout, new RegExp(`\\n  fs ${name} `));
       }
       assert.equal(r.stderr, '');
@@ -133,7 +133,7 @@ describe('strata CLI without a server', () => {
     const cases: [string[], string][] = [
       [[], 'strata: no command given'],
       [['bogus'], 'strata: unknown command "bogus"; try strata fs ls /'],
-      [['fs', 'frobnicate', '/'], 'strata: unknown command "fs frobnicate"; the fs commands are ls, cat, stat, mkdir, rm, copyFromLocal, copyToLocal, sync, mount, unmount, mounts'],
+      [['fs', 'frobnicate', '/'], 'strata: unknown command "fs frobnicate"; the fs commands are ls, cat, stat, mkdir, rm, copyFromLocal, copyToLocal, sync, mount, unmount, mounts, load, free, pin, unpin, persist'],
       [['fs', 'ls'], 'strata: usage: strata fs ls [-R] [--sync] PATH'],
       [['fs', 'cat', '-R', '/x'], 'strata: fs cat does not take -R'],
       [['fs', 'ls', '--colour', '/'], 'strata: unknown option --colour'],

@@ -3,11 +3,9 @@
 // reads go through the page cache, and cached data outlives the remote.
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { fsApi, raw, startTestServer, type TestServer } from './harness.ts';
-
-const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
+import { fsApi, md5, raw, startTestServer, type TestServer } from './harness.ts';
 
 describe('mounting a second Strata as S3 under-storage', () => {
   let remote: TestServer;
@@ -51,7 +49,8 @@ describe('mounting a second Strata as S3 under-storage', () => {
 
   it('streams a multi-MiB object and a range of it, the range fetching only its pages', async () => {
     const body = randomBytes(9 * 1024 * 1024 + 123);
-    await c.send(new PutObjectCommand({ Bucket: 'cloud', Key: 'big.bin', Body: body }));
+    // THROUGH: written without filling the cache (CACHE_THROUGH would), so the reads below start cold.
+    assert.equal((await raw(gateway.url, 'PUT', '/cloud/big.bin', { headers: { 'x-strata-write-type': 'THROUGH' }, body })).status, 200);
     const cache = gateway.strata.ns.deps.cache;
     const before = cache.stats().fetches;
     const range = await c.send(new GetObjectCommand({ Bucket: 'cloud', Key: 'big.bin', Range: 'bytes=5000000-5000099' }));
@@ -81,7 +80,7 @@ describe('mounting a second Strata as S3 under-storage', () => {
   it('serves cached data while the remote is down and fails the rest fast with 503', async () => {
     const hot = randomBytes(200_000);
     await c.send(new PutObjectCommand({ Bucket: 'cloud', Key: 'hot.bin', Body: hot }));
-    await c.send(new PutObjectCommand({ Bucket: 'cloud', Key: 'cold.bin', Body: randomBytes(1000) }));
+    await raw(gateway.url, 'PUT', '/cloud/cold.bin', { headers: { 'x-strata-write-type': 'THROUGH' }, body: randomBytes(1000) }); // never cached
     await (await c.send(new GetObjectCommand({ Bucket: 'cloud', Key: 'hot.bin' }))).Body!.transformToByteArray();
     await remote.strata.close();
 

@@ -5,9 +5,9 @@ import { S3_XMLNS, el, elA } from '../xml/writer.ts';
 import { isoDate, ownerXml } from './common.ts';
 import { bucketAclFromHeaders } from './write-extras.ts';
 
-/** Lists the buckets the requesting user owns. */
+/** Lists the buckets the requesting user owns; in sigv4 mode the root user (the administrator) sees them all. */
 export const listBuckets: Handler = async (ctx) => {
-  const buckets = await ctx.ns.listBuckets(ctx.user);
+  const buckets = await ctx.ns.listBuckets(ctx.identity.isRoot && ctx.access.enforced ? undefined : ctx.user);
   return {
     xml: elA('ListAllMyBucketsResult', { xmlns: S3_XMLNS },
       ownerXml(ctx.user),

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { NULL_VERSION } from '../../meta/metadata-store.ts';
 import { settleChecksum } from '../../namespace/body-checksum.ts';
 import { createChecksum } from '../../util/checksums.ts';
+import { mayAccessKey } from '../access-check.ts';
 import type { Handler, RequestContext } from '../context.ts';
 import { S3Error, S3_ERRORS, isS3Error } from '../errors.ts';
 import { childrenOf, isTree, parseXml, textOf } from '../xml/parser.ts';
@@ -84,6 +85,10 @@ async function deleteOne(ctx: RequestContext, target: Target): Promise<Outcome> 
   // Only the null version exists until versioning arrives (as DeleteObject's checkVersionId).
   if (target.versionId !== undefined && target.versionId !== NULL_VERSION) {
     return { target, error: { code: 'NoSuchVersion', message: S3_ERRORS.NoSuchVersion.message } };
+  }
+  // Each key is authorized on its own (sigv4 mode): a refused one is an AccessDenied entry, the others go on.
+  if (!(await mayAccessKey(ctx, target.key, target.versionId))) {
+    return { target, error: { code: 'AccessDenied', message: S3_ERRORS.AccessDenied.message } };
   }
   try {
     await ctx.ns.deleteObject(ctx.bucket, target.key);

@@ -11,6 +11,7 @@ import * as list from './list.ts';
 import * as multipart from './multipart.ts';
 import * as objects from './objects.ts';
 import * as policy from './policy.ts';
+import * as postObject from './post-object.ts';
 import * as tagging from './tagging.ts';
 import * as uploads from './uploads.ts';
 import * as versions from './versions.ts';
@@ -28,6 +29,7 @@ export const HANDLERS: Readonly<Record<string, Handler | undefined>> = {
   DeleteObjects: deleteObjects.deleteObjects,
   GetObjectAttributes: attributes.getObjectAttributes,
   PutObject: objects.putObject,
+  PostObject: postObject.postObject,
   GetObject: objects.getObject,
   HeadObject: objects.headObject,
   DeleteObject: objects.deleteObject,

@@ -8,6 +8,7 @@ import { applyResponseOverrides, checkVersionId, objectHeaders, quoteETag, store
 import { NotModified, checkReadPreconditions, checkWriteEarly, notModifiedResult, writePrecondition } from './conditional.ts';
 import { planRead, readSelection, type ReadPlan } from './ranges.ts';
 import { objectExtrasFromHeaders } from './write-extras.ts';
+import { WRITE_TYPE_HEADER, parseWriteType } from '../../namespace/persist-pending.ts';
 
 export const putObject: Handler = async (ctx) => {
   // Checksum headers are judged before anything else can read the body; without one, S3's default is computed.
@@ -26,6 +27,7 @@ export const putObject: Handler = async (ctx) => {
     signal: ctx.signal,
     precondition,
     checksum: checksum.checks,
+    writeType: parseWriteType(ctx.header(WRITE_TYPE_HEADER)),
   });
   return { headers: { ETag: quoteETag(row.etag), ...storedChecksumHeaders(row) } };
 };
