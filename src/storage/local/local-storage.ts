@@ -31,7 +31,7 @@ export interface LocalStorageOptions {
 const STAGING_DIR = '.strata/staging';
 const STAGED_NAME = /^[0-9a-f]{32}$/;
 // Big reads/writes: fewer syscalls and event-loop turns per MiB than the 16/64 KiB defaults.
-const READ_HWM = 64 * 1024;
+const READ_HWM = 256 * 1024;
 const WRITE_HWM = 1024 * 1024;
 
 function errnoOf(err: unknown): string | undefined {
