@@ -2,7 +2,6 @@
 // or s3://bucket/prefix (any S3-compatible store: Amazon S3, Ceph RGW, MinIO,
 // another Strata), with the mount's adapter options.
 import { LocalUnderStorage } from './local/local-storage.ts';
-import { S3UnderStorage } from './s3/s3-storage.ts';
 import type { UnderStorage } from './under-storage.ts';
 
 /** Options an adapter reads; the namespace's own (write-type, ...) are listed beside them. */
@@ -35,6 +34,8 @@ export async function openUnderStorage(uri: string, options: Record<string, stri
     if (bucket === '') throw new MountUriError(`s3 URIs name a bucket: s3://bucket/prefix; got "${uri}"`);
     const pathStyle = options['path-style'];
     if (pathStyle !== undefined && !/^(true|false)$/.test(pathStyle)) throw new MountUriError('path-style is true or false');
+    // Loaded on first use: the AWS SDK is ~15 MiB of resident memory a gateway without S3 mounts never needs.
+    const { S3UnderStorage } = await import('./s3/s3-storage.ts');
     const storage = new S3UnderStorage({
       bucket,
       prefix,

@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 type GcFunction = (options: { type: 'minor' | 'major' }) => void;
 
 // Only scavenges: a periodic full GC measured at a third of 1 GiB GET throughput.
-const STEP_BYTES = 16 * 1024 * 1024;
+const STEP_BYTES = 24 * 1024 * 1024;
 let collect: GcFunction | undefined;
 let sinceLast = 0;
 
