@@ -14,16 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ROOT, addUser, startSigv4Server, type Keys } from './auth-helpers.ts';
 import { AWS_SKIP, AwsCli } from './awscli.ts';
-import type { TestServer } from './harness.ts';
-
-function hasBoto3(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { hasBoto3, type TestServer } from './harness.ts';
 
 describe('sigv4 mode with the aws cli', { skip: AWS_SKIP }, () => {
   let s: TestServer;

@@ -2,19 +2,10 @@
 // default CRC32s, ChecksumAlgorithm on put_object and multipart, upload_fileobj
 // with COMPOSITE and FULL_OBJECT checksums, BadDigest. Skipped without boto3.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { startTestServer, type TestServer } from './harness.ts';
-
-function hasBoto3(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { hasBoto3, startTestServer, type TestServer } from './harness.ts';
 
 const script = new URL('./boto3_checksums.py', import.meta.url).pathname;
 

@@ -1,19 +1,10 @@
 // The spec's Python walkthrough through boto3, when python3 has boto3; both at
 // the root endpoint and under the /api/v1/s3 prefix.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { startTestServer, type TestServer } from './harness.ts';
-
-function hasBoto3(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { hasBoto3, startTestServer, type TestServer } from './harness.ts';
 
 const script = new URL('./boto3_flow.py', import.meta.url).pathname;
 

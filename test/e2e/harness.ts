@@ -2,6 +2,7 @@
 // temp data directory, an @aws-sdk/client-s3 client, and raw HTTP for what the SDK hides.
 import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -110,3 +111,13 @@ export async function s3Error(promise: Promise<unknown>): Promise<S3ServiceExcep
 }
 
 export const md5 = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');
+
+/** Whether python3 can import boto3 (the boto3 suites skip without it). */
+export function hasBoto3(): boolean {
+  try {
+    execFileSync('python3', ['-c', 'import boto3'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
