@@ -65,6 +65,22 @@ describe('mounting a second Strata as S3 under-storage', () => {
     assert.equal(cache.stats().fetches, fetchedOnce, 'a warm read fetches nothing from the remote');
   });
 
+  it('reads with x-strata-read-type: NO_CACHE without caching, and refuses other read types', async () => {
+    const body = randomBytes(300_000);
+    await raw(gateway.url, 'PUT', '/cloud/nocache.bin', { body, headers: { 'x-strata-write-type': 'THROUGH' } });
+    const cache = gateway.strata.ns.deps.cache;
+    const row = (await gateway.strata.ns.deps.store.getObject('cloud', 'nocache.bin'))!;
+    const first = await raw(gateway.url, 'GET', '/cloud/nocache.bin', { headers: { 'x-strata-read-type': 'NO_CACHE' } });
+    assert.ok(first.body.equals(body));
+    assert.equal(cache.cachedPercent(row.dataId, row.size), 0, 'nothing was cached');
+    const cached = await raw(gateway.url, 'GET', '/cloud/nocache.bin');
+    assert.ok(cached.body.equals(body));
+    assert.equal(cache.cachedPercent(row.dataId, row.size), 100, 'a CACHE read fills the cache');
+    const bad = await raw(gateway.url, 'GET', '/cloud/nocache.bin', { headers: { 'x-strata-read-type': 'SOMETIMES' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /<Code>InvalidArgument<\/Code>/);
+  });
+
   it('completes a multipart upload under the mount', async () => {
     const init = await raw(gateway.url, 'POST', '/cloud/parts.bin?uploads');
     const uploadId = /<UploadId>([^<]+)</.exec(init.text)![1];

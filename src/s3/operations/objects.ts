@@ -3,6 +3,7 @@
 // DeleteObject.
 import type { ObjectRecord } from '../../meta/metadata-store.ts';
 import type { Handler } from '../context.ts';
+import { S3Error } from '../errors.ts';
 import { DEFAULT_CHECKSUM_ALGORITHM, objectChecksumHeaders, requestChecksum, storedChecksumHeaders } from './checksum-headers.ts';
 import { applyResponseOverrides, checkVersionId, objectHeaders, quoteETag, storedHeadersFrom, userMetadataFrom } from './common.ts';
 import { NotModified, checkReadPreconditions, checkWriteEarly, notModifiedResult, writePrecondition } from './conditional.ts';
@@ -45,13 +46,22 @@ export const getObject: Handler = async (ctx) => {
       checkReadPreconditions(ctx, r);
       plan = planRead(selection, r);
       return plan.range;
-    });
+    }, { noCache: readTypeOf(ctx) === 'NO_CACHE' });
     return { status: plan.status, headers: readHeaders(ctx, row, plan), body };
   } catch (err) {
     if (err instanceof NotModified) return notModifiedResult(err.row);
     throw err;
   }
 };
+
+/** Alluxio's read type for one request: `x-strata-read-type: CACHE | NO_CACHE` (the mount's when absent). */
+function readTypeOf(ctx: Parameters<Handler>[0]): 'CACHE' | 'NO_CACHE' | undefined {
+  const value = ctx.header('x-strata-read-type');
+  if (value === undefined) return undefined;
+  const upper = value.trim().toUpperCase();
+  if (upper === 'CACHE' || upper === 'NO_CACHE') return upper;
+  throw new S3Error('InvalidArgument', 'x-strata-read-type is CACHE or NO_CACHE.', { ArgumentName: 'x-strata-read-type', ArgumentValue: value });
+}
 
 export const headObject: Handler = async (ctx) => {
   checkVersionId(ctx);
