@@ -9,6 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { MetadataStore, ObjectRecord } from '../meta/metadata-store.ts';
 import type { Namespace } from '../namespace/namespace.ts';
+import { rememberBucket } from '../namespace/request-rows.ts';
 import { S3Error, isS3Error } from '../s3/errors.ts';
 import { authConditionKeys, type Identity } from './authenticate.ts';
 import { authorize, type AuthDecision, type AuthResources } from './authorize.ts';
@@ -66,6 +67,8 @@ export class AccessControl {
     if (needs.bucket) {
       const bucket = (await this.#store.getBucket(ask.bucket)) ?? null;
       resources.bucket = bucket;
+      // The handler's existence check reuses this row within this request only (request-rows.ts).
+      if (bucket !== null) rememberBucket(bucket);
       // Root and the bucket's owner may do anything to its objects unless a policy denies it
       // (authorize.ts), so without a policy the object row cannot change the answer: not read.
       const { identity } = ask;

@@ -3,6 +3,7 @@ import { MetaConflictError, type BucketExtras, type BucketRecord } from '../meta
 import { S3Error } from '../s3/errors.ts';
 import { StorageError } from '../storage/under-storage.ts';
 import { validateBucketName } from './names.ts';
+import { rememberedBucket } from './request-rows.ts';
 import type { NamespaceDeps } from './types.ts';
 
 /** Creates the bucket with `extras` (e.g. the ACL CreateBucket's headers set) in the same row write. */
@@ -34,6 +35,15 @@ export async function requireBucket(deps: NamespaceDeps, name: string): Promise<
   const bucket = await deps.store.getBucket(name);
   if (!bucket) throw new S3Error('NoSuchBucket', undefined, { BucketName: name });
   return bucket;
+}
+
+/**
+ * requireBucket for existence checks only: the row authorization read earlier
+ * in this same request when there is one (request-rows.ts), else the store's.
+ * Never for read-modify-write: that must read the row fresh.
+ */
+export async function existingBucket(deps: NamespaceDeps, name: string): Promise<BucketRecord> {
+  return rememberedBucket(name) ?? requireBucket(deps, name);
 }
 
 export async function listBuckets(deps: NamespaceDeps, owner: string | undefined): Promise<BucketRecord[]> {

@@ -7,7 +7,7 @@ import { StorageError, type ReadRange, type StagedWrite } from '../storage/under
 import { DigestStream } from '../util/digest-stream.ts';
 import { pipeInto } from '../util/pipe.ts';
 import { checksumCalculator, settleChecksum, settleEmptyChecksum, type ComputedChecksum } from './body-checksum.ts';
-import { requireBucket } from './buckets.ts';
+import { existingBucket, requireBucket } from './buckets.ts';
 import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
 import { isDirectoryKey, parentKeys, validateKey } from './names.ts';
 import { importIfPresent } from './sync.ts';
@@ -54,7 +54,7 @@ function withChecksum(extras: ObjectExtras, checksum: ComputedChecksum | undefin
 
 export async function putObject(deps: NamespaceDeps, req: WriteRequest): Promise<ObjectRecord> {
   validateKey(req.key);
-  await requireBucket(deps, req.bucket);
+  await existingBucket(deps, req.bucket);
   await checkKeyConflicts(deps, req.bucket, req.key);
   if (isDirectoryKey(req.key)) return putDirectoryMarker(deps, req);
 
@@ -116,7 +116,7 @@ async function putDirectoryMarker(deps: NamespaceDeps, req: WriteRequest): Promi
 /** The object's metadata, or NoSuchKey; a file another program put in place is imported first. */
 export async function headObject(deps: NamespaceDeps, bucket: string, key: string): Promise<ObjectRecord> {
   validateKey(key);
-  await requireBucket(deps, bucket);
+  await existingBucket(deps, bucket);
   const row = (await deps.store.getObject(bucket, key)) ?? (await importIfPresent(deps, bucket, key));
   if (!row) throw new S3Error('NoSuchKey', undefined, { Key: key });
   return row;
@@ -139,7 +139,7 @@ export async function openObject(
   options: ReadOptions = {},
 ): Promise<OpenedObject> {
   validateKey(key);
-  await requireBucket(deps, bucket);
+  await existingBucket(deps, bucket);
   const opened = await deps.locks.run(lockKey(bucket, key), async () => {
     const row = await deps.store.getObject(bucket, key);
     if (!row) return undefined;

@@ -9,6 +9,7 @@ import { Authenticator } from '../auth/authenticate.ts';
 import type { CredentialStore } from '../auth/credentials.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import { authorizeRequest } from './access-check.ts';
+import { withRequestRows } from '../namespace/request-rows.ts';
 import { addressRequest } from './addressing.ts';
 import { RequestContext, type S3Result, type S3Settings } from './context.ts';
 import { StorageError } from '../storage/under-storage.ts';
@@ -74,7 +75,8 @@ export function createS3Server(options: S3ServerOptions): Server {
   });
   const security: Security = { authenticator, access: new AccessControl(options.ns, authenticator.mode === 'sigv4') };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    handleRequest(options, security, req, res).catch((err: unknown) => {
+    // One memo of rows per request (request-rows.ts): authorization's bucket read serves the handler too.
+    withRequestRows(() => handleRequest(options, security, req, res)).catch((err: unknown) => {
       options.logger.error({ err }, 'request handling failed');
       if (!res.headersSent) res.writeHead(500);
       res.destroy();
