@@ -72,7 +72,7 @@ describe('owners and others on a private bucket', () => {
     }
   });
 
-  it('ListBuckets and CreateBucket: any signed-in user, not anonymous', () => {
+  it('ListBuckets and CreateBucket: every signed-in user, not anonymous', () => {
     assert.equal(allowed('ListBuckets', { user: 'bob', bucket: '' }, {}), true);
     assert.equal(allowed('CreateBucket', { user: 'bob', bucket: 'new' }, {}), true);
     assert.equal(allowed('ListBuckets', { bucket: '' }, {}), false);

@@ -17,7 +17,7 @@
 //   (PUT, DELETE, multipart) are the bucket's: they need the bucket's WRITE.
 // - Otherwise a policy Allow or an ACL grant allows; nothing else does.
 // - Anonymous requests get only what AllUsers grants or a policy gives to "*".
-// - ListBuckets and CreateBucket: any signed-in user; anonymous may not.
+// - ListBuckets and CreateBucket: every signed-in user; anonymous may not.
 // - A bucket that does not exist: allowed, so the handler answers NoSuchBucket
 //   (S3 answers NoSuchBucket to anonymous requests too: bucket names are
 //   global and their existence is no secret).
@@ -165,7 +165,7 @@ export function authorize(request: AuthRequest, resources: AuthResources): AuthD
   if (!rule) return deny(`no authorization rule for ${request.op}`);
   if (rule.kind === 'public') return allow(`${request.op} needs no authorization`);
   if (rule.kind === 'authenticated') {
-    return request.user === undefined ? deny(`${request.op} needs a signed-in user`) : allow(`${request.op}: any signed-in user`);
+    return request.user === undefined ? deny(`${request.op} needs a signed-in user`) : allow(`${request.op}: every signed-in user`);
   }
   if (rule.perKey && request.key === '') {
     return { allowed: true, reason: `${request.op}: each key is authorized by the handler`, perKey: true };

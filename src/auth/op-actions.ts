@@ -32,7 +32,7 @@ export interface CheckRule {
 /**
  * checks: every rule must pass. perKey: the key comes from the body
  * (DeleteObjects' entries, PostObject's form), so the handler authorizes each.
- * authenticated: any signed-in user (ListBuckets, CreateBucket). public: no
+ * authenticated: every signed-in user (ListBuckets, CreateBucket). public: no
  * check at all (the CORS preflight, which CORS rules answer).
  */
 export type OpRule =

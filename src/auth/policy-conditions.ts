@@ -109,8 +109,8 @@ function splitOperator(name: string): { qualifier: 'any' | 'all' | undefined; ba
 /**
  * One operator applied to one key. Absent key: false, except negated
  * operators (true), ...IfExists (true), ForAllValues (true, vacuously) and
- * Null. Several policy values: any may match (for negated operators: none may).
- * Several request values: any must satisfy, or all with ForAllValues.
+ * Null. Several policy values: a match with one of them is enough (for negated operators: none may match).
+ * Several request values: at least one must satisfy, or all with ForAllValues.
  */
 export function evaluateOperator(
   operator: string, key: string, policyValues: readonly string[], context: ConditionContext, variables?: Variables,

@@ -374,7 +374,7 @@ export function underStorageContract(
     describe('concurrency', () => {
       it('50 concurrent commits to one path leave exactly one complete winner', async () => {
         const p = `${prefix()}/contended`;
-        // Distinct sizes and fill bytes: any mix of two writes is detectable.
+        // Distinct sizes and fill bytes: every mix of two writes is detectable.
         const bodies = Array.from({ length: 50 }, (_, i) => Buffer.alloc(64 * 1024 + i * 101, i + 1));
         const staged = await Promise.all(bodies.map((b) => stageBytes(b)));
         await Promise.all(staged.map((st) => s.commit(st, p)));
