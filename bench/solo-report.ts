@@ -4,7 +4,7 @@
 // process instead (its `vs` baselines, e.g. "warm mount GET / local-root GET").
 // bench/run.ts prints these in a second table under the Strata/reference one.
 import type { GroupResult } from './group-runner.ts';
-import type { Measurement, TargetResult } from './stats.ts';
+import { cell, fmt, type TargetResult } from './stats.ts';
 import type { Group } from './workloads.ts';
 
 export interface SoloRatio {
@@ -41,17 +41,6 @@ export function soloRowsOf(group: Group, result: GroupResult, selected: Readonly
     out.push({ name: r.name, group: group.id, title: r.title.replace('large', large), unit: r.unit, strata, ratios });
   }
   return out;
-}
-
-function fmt(n: number | undefined, digits: number): string {
-  if (n === undefined || !Number.isFinite(n)) return '–';
-  if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
-  return n.toFixed(digits);
-}
-
-function cell(r: TargetResult, pick: (m: Measurement) => number, digits: number): string {
-  if (!r.ok || !r.measurement) return 'error';
-  return fmt(pick(r.measurement), digits);
 }
 
 /** Markdown table of Strata-only rows: throughput, ratios to baselines, latency and the gateway's peak RSS. */

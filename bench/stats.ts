@@ -78,13 +78,13 @@ export function ratioRangeOf(strata: TargetResult, reference: TargetResult): [nu
   return [Math.min(...ratios), Math.max(...ratios)];
 }
 
-function fmt(n: number | undefined, digits: number): string {
+export function fmt(n: number | undefined, digits: number): string {
   if (n === undefined || !Number.isFinite(n)) return '–';
   if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
   return n.toFixed(digits);
 }
 
-function cell(r: TargetResult, pick: (m: Measurement) => number, digits: number): string {
+export function cell(r: TargetResult, pick: (m: Measurement) => number, digits: number): string {
   if (!r.ok || !r.measurement) return 'error';
   return fmt(pick(r.measurement), digits);
 }
