@@ -2,7 +2,7 @@
 // renamed into place and committed with its metadata row, under the key's lock.
 // A crash at any point is finished or rolled back by `recoverIntents`.
 import { randomUUID } from 'node:crypto';
-import type { IntentRecord, ObjectRecord } from '../meta/metadata-store.ts';
+import { NULL_VERSION, type IntentRecord, type ObjectRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import type { Readable } from 'node:stream';
 import { StorageError, type StagedWrite, type UnderStorage } from '../storage/under-storage.ts';
@@ -25,6 +25,15 @@ export async function checkKeyConflicts(deps: NamespaceDeps, bucket: string, key
     const below = await deps.store.listKeys(bucket, { prefix: `${key}/`, limit: 1 });
     if (below.length > 0) throw new S3Error('ObjectExistsAsDirectory', undefined, { Key: key });
   }
+}
+
+/** The fields a new object row cannot do without; the rest default as for a fresh single-part write. */
+export type NewRowFields = Pick<ObjectRecord, 'bucket' | 'key' | 'size' | 'etag' | 'owner' | 'headers' | 'userMetadata'> &
+  Partial<Pick<ObjectRecord, 'isDirectory' | 'partSizes' | 'extras' | 'lastModified'>>;
+
+/** A row for a new version of an object: the null version, a fresh dataId, written now. */
+export function newObjectRow(fields: NewRowFields): ObjectRecord {
+  return { versionId: NULL_VERSION, lastModified: Date.now(), isDirectory: false, partSizes: null, extras: {}, ...fields, dataId: newDataId() };
 }
 
 export function newDataId(): string {

@@ -5,12 +5,12 @@
 // held in memory whatever the object's size.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPartCopy.html
-import { NULL_VERSION, type ObjectExtras, type ObjectRecord, type PartRecord, type UploadRecord } from '../meta/metadata-store.ts';
+import type { ObjectExtras, ObjectRecord, PartRecord, UploadRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import type { ReadRange } from '../storage/under-storage.ts';
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.ts';
 import { requireBucket } from './buckets.ts';
-import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
+import { checkKeyConflicts, commitObject, newObjectRow } from './commit.ts';
 import { requireUpload, uploadPart } from './multipart.ts';
 import { isDirectoryKey, validateKey } from './names.ts';
 import { openObject, putObject, stageBody, type OpenedObject } from './objects.ts';
@@ -153,22 +153,17 @@ export async function copyObject(deps: NamespaceDeps, req: CopyObjectRequest): P
     const { staged, md5, size, checksum } = await stageBody(deps, opened.body, source.size, req.signal, checks)
       .catch((err: unknown) => { throw sourceChanged(err); });
     if (checksum !== undefined) extras.checksum = { algorithm: checksum.algorithm, value: checksum.value, type: 'FULL_OBJECT' };
-    const row: ObjectRecord = {
+    const row = newObjectRow({
       bucket: req.bucket,
       key: req.key,
-      versionId: NULL_VERSION,
       size,
       // A plain MD5 even when the source was multipart: the copy is one new write (partSizes null).
       etag: md5,
-      lastModified: Date.now(),
       owner: req.user,
       headers: plan.headers,
       userMetadata: plan.userMetadata,
-      isDirectory: false,
-      partSizes: null,
-      dataId: newDataId(),
       extras,
-    };
+    });
     await commitObject(deps, staged, row, undefined, req.precondition);
     return { row, source };
   } finally {

@@ -2,10 +2,10 @@
 // under-storage, never in process memory, so any node can finish an upload.
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { NULL_VERSION, type ObjectRecord, type PartExtras, type PartRecord, type UploadExtras, type UploadRecord } from '../meta/metadata-store.ts';
+import type { ObjectRecord, PartExtras, PartRecord, UploadExtras, UploadRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import { requireBucket } from './buckets.ts';
-import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
+import { checkKeyConflicts, commitObject, newObjectRow } from './commit.ts';
 import { isDirectoryKey, validateKey } from './names.ts';
 import { planCompleteChecksum, verifyListedPartChecksums, type CompleteChecksumRequest, type PartChecksum } from './multipart-checksums.ts';
 import { stageBody } from './objects.ts';
@@ -206,19 +206,15 @@ function completedRow(
   plan: ReturnType<typeof planCompleteChecksum>,
   objectChecksum: ComputedChecksum | undefined,
 ): ObjectRecord {
-  return {
+  return newObjectRow({
     bucket: req.bucket,
     key: req.key,
-    versionId: NULL_VERSION,
     size,
     etag,
-    lastModified: Date.now(),
     owner: upload.owner,
     headers: upload.headers,
     userMetadata: upload.userMetadata,
-    isDirectory: false,
     partSizes: chosen.map((p) => p.size),
-    dataId: newDataId(),
     extras: {
       tags: upload.extras.tags,
       acl: upload.extras.acl,
@@ -226,7 +222,7 @@ function completedRow(
       ...(objectChecksum && { checksum: { ...objectChecksum, type: plan.composite ? 'COMPOSITE' : 'FULL_OBJECT' } }),
       ...(plan.partChecksums && { partChecksums: plan.partChecksums }),
     },
-  };
+  });
 }
 
 export async function abortUpload(deps: NamespaceDeps, bucket: string, key: string, uploadId: string): Promise<void> {

@@ -1,14 +1,14 @@
 // Objects: write (stream, hash, stage, commit), read, stat and delete.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { NULL_VERSION, type ObjectExtras, type ObjectRecord } from '../meta/metadata-store.ts';
+import type { ObjectExtras, ObjectRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import { StorageError, type ReadRange, type StagedWrite } from '../storage/under-storage.ts';
 import { DigestStream } from '../util/digest-stream.ts';
 import { pipeInto } from '../util/pipe.ts';
 import { checksumCalculator, settleChecksum, settleEmptyChecksum, type ComputedChecksum } from './body-checksum.ts';
 import { existingBucket, requireBucket } from './buckets.ts';
-import { checkKeyConflicts, commitObject, newDataId } from './commit.ts';
+import { checkKeyConflicts, commitObject, newObjectRow } from './commit.ts';
 import { isDirectoryKey, parentKeys, validateKey } from './names.ts';
 import { importIfPresent } from './sync.ts';
 import { lockKey, type BodyChecksum, type NamespaceDeps, type ReadOptions, type WriteRequest } from './types.ts';
@@ -59,21 +59,16 @@ export async function putObject(deps: NamespaceDeps, req: WriteRequest): Promise
   if (isDirectoryKey(req.key)) return putDirectoryMarker(deps, req);
 
   const { staged, md5, size, checksum } = await stageBody(deps, req.body(), req.contentLength, req.signal, req.checksum);
-  const row: ObjectRecord = {
+  const row = newObjectRow({
     bucket: req.bucket,
     key: req.key,
-    versionId: NULL_VERSION,
     size,
     etag: md5,
-    lastModified: Date.now(),
     owner: req.user,
     headers: req.headers,
     userMetadata: req.userMetadata,
-    isDirectory: false,
-    partSizes: null,
-    dataId: newDataId(),
     extras: withChecksum(req.extras, checksum),
-  };
+  });
   await commitObject(deps, staged, row, undefined, req.precondition, req.writeType);
   return row;
 }
@@ -84,21 +79,17 @@ async function putDirectoryMarker(deps: NamespaceDeps, req: WriteRequest): Promi
   for await (const chunk of req.body()) size += (chunk as Buffer).length;
   if (size > 0) throw new S3Error('InvalidArgument', 'An object whose key ends in "/" is a directory and must be empty.', { Key: req.key });
   const checksum = settleEmptyChecksum(req.checksum, EMPTY_MD5_BASE64);
-  const row: ObjectRecord = {
+  const row = newObjectRow({
     bucket: req.bucket,
     key: req.key,
-    versionId: NULL_VERSION,
     size: 0,
     etag: EMPTY_MD5,
-    lastModified: Date.now(),
     owner: req.user,
     headers: req.headers,
     userMetadata: req.userMetadata,
     isDirectory: true,
-    partSizes: null,
-    dataId: newDataId(),
     extras: withChecksum(req.extras, checksum),
-  };
+  });
   await deps.locks.run(lockKey(req.bucket, req.key), async () => {
     req.precondition?.(await deps.store.getObject(req.bucket, req.key));
     const location = deps.mounts.resolve(req.bucket, req.key);

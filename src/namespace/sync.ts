@@ -2,9 +2,9 @@
 // from) the under-storage become visible to S3 clients. A directory is re-read
 // at most once per sync interval; single keys are checked on a lookup miss.
 import { createHash } from 'node:crypto';
-import { NULL_VERSION, type ObjectRecord } from '../meta/metadata-store.ts';
+import type { ObjectRecord } from '../meta/metadata-store.ts';
 import { StorageError, type DirEntry, type FileStatus } from '../storage/under-storage.ts';
-import { newDataId } from './commit.ts';
+import { newObjectRow } from './commit.ts';
 import { validateKey } from './names.ts';
 import { lockKey, type NamespaceDeps } from './types.ts';
 
@@ -18,10 +18,9 @@ function foundETag(status: FileStatus): string {
 }
 
 function foundRow(bucket: string, key: string, owner: string, status: FileStatus): ObjectRecord {
-  return {
+  return newObjectRow({
     bucket,
     key,
-    versionId: NULL_VERSION,
     size: status.isDirectory ? 0 : status.size,
     etag: status.isDirectory ? createHash('md5').digest('hex') : foundETag(status),
     lastModified: Math.floor(status.mtimeMs),
@@ -29,10 +28,7 @@ function foundRow(bucket: string, key: string, owner: string, status: FileStatus
     headers: {},
     userMetadata: {},
     isDirectory: status.isDirectory,
-    partSizes: null,
-    dataId: newDataId(),
-    extras: {},
-  };
+  });
 }
 
 function isValidKey(key: string): boolean {
