@@ -6,41 +6,24 @@
 // simple mode: the default user, from loopback, only.
 import { CreateBucketCommand, ListBucketsCommand, PutBucketPolicyCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ROOT, type Keys, signedRaw, startSigv4Server } from './auth-helpers.ts';
-import { raw, startTestServer, type TestServer } from './harness.ts';
+import { raw, runChild, startTestServer, type ChildRun, type TestServer } from './harness.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(REPO, 'node_modules', '.bin', 'node');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = ChildRun;
 
 /** Runs a node script of the repo with exactly the auth variables given (none inherited). */
 function runNode(args: string[], env: Record<string, string>): Promise<Run> {
   const base: Record<string, string | undefined> = { ...process.env };
   for (const name of ['STRATA_ENDPOINT', 'STRATA_USER', 'STRATA_ACCESS_KEY', 'STRATA_SECRET_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'STRATA_AUTH', 'STRATA_HOST']) delete base[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, ['--disable-warning=ExperimentalWarning', ...args], { cwd: REPO, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
+  return runChild(NODE, ['--disable-warning=ExperimentalWarning', ...args], { cwd: REPO, env: { ...base, ...env } });
 }
 
 function keysIn(output: string): Keys {

@@ -5,7 +5,6 @@
 // so that eviction is easy to provoke.
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { FsEntry } from '../../src/admin/fs-api.ts';
 import { startStrata, type RunningStrata } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { fsApi, raw, startTestServer, type TestServer } from './harness.ts';
+import { fsApi, raw, runChild, startTestServer, type ChildRun, type TestServer } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
@@ -23,30 +22,14 @@ const BIN = join(ROOT, 'bin', 'strata.js');
 const PAGE = 4096;
 const CAPACITY = 16 * PAGE;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type CliResult = ChildRun;
 
 /** Runs `node bin/strata.js ...args` as a user would. */
 function cli(args: string[]): Promise<CliResult> {
   const env = { ...process.env };
   delete env.STRATA_ENDPOINT;
   delete env.STRATA_USER;
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
+  return runChild(NODE, [BIN, ...args], { cwd: ROOT, env });
 }
 
 /** The value of one sample in a Prometheus text exposition, e.g. sample(text, 'strata_cache_pages{tier="memory"}'). */

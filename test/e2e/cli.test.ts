@@ -1,7 +1,6 @@
 // The `strata` CLI end to end: a real server in-process on an ephemeral port,
 // the CLI run as a child process exactly as a user runs it (bin/strata.js).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,39 +15,21 @@ import { startStrata, type RunningStrata } from '../../src/app.ts';
 import { formatLsLine } from '../../src/cli/format.ts';
 import { ProgressBar } from '../../src/cli/progress.ts';
 import { loadConfig } from '../../src/config/config.ts';
+import { runChild, type ChildRun } from './harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const BIN = join(ROOT, 'bin', 'strata.js');
 const MiB = 1024 * 1024;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  out: Buffer;
-}
+type CliResult = ChildRun;
 
 /** Runs `node bin/strata.js ...args`; STRATA_* variables only as given in `env`. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const base = { ...process.env };
   delete base.STRATA_ENDPOINT;
   delete base.STRATA_USER;
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [BIN, ...args], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    // A hung CLI fails its test rather than the whole run.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const stdout = Buffer.concat(out);
-      resolve({ code, stdout: stdout.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), out: stdout });
-    });
-  });
+  return runChild(NODE, [BIN, ...args], { cwd: ROOT, env: { ...base, ...env } });
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
