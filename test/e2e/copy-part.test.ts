@@ -3,13 +3,13 @@
 // other part, the upload's checksum, x-amz-copy-source-range rules, the
 // copy-source conditions and errors. CopyObject is in copy.test.ts.
 import {
-  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand,
+  CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, PutObjectCommand,
   S3Client, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { md5, raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
+import { md5, objectBytes, raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
 
 const MiB = 1024 * 1024;
 
@@ -19,10 +19,7 @@ describe('UploadPartCopy', () => {
   const B = 'copies';
   const OTHER = 'elsewhere';
 
-  async function body(bucket: string, key: string): Promise<Buffer> {
-    const got = await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return Buffer.from(await got.Body!.transformToByteArray());
-  }
+  const body = (bucket: string, key: string): Promise<Buffer> => objectBytes(c, bucket, key);
 
   before(async () => {
     s = await startTestServer();

@@ -4,7 +4,7 @@
 // copy-source conditions, byte-exact multi-MiB copies and errors (UploadPartCopy
 // is in copy-part.test.ts, the memory bound in copy-memory.test.ts).
 import {
-  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand,
+  CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand,
   GetObjectAclCommand, GetObjectTaggingCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand, UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { md5, raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
+import { md5, objectBytes, raw, s3Error, startTestServer, xmlText, type TestServer } from './harness.ts';
 
 const MiB = 1024 * 1024;
 
@@ -23,10 +23,7 @@ describe('CopyObject and UploadPartCopy', () => {
   const B = 'copies';
   const OTHER = 'elsewhere';
 
-  async function body(bucket: string, key: string): Promise<Buffer> {
-    const got = await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return Buffer.from(await got.Body!.transformToByteArray());
-  }
+  const body = (bucket: string, key: string): Promise<Buffer> => objectBytes(c, bucket, key);
 
   async function storedRow(bucket: string, key: string) {
     return s.strata.ns.headObject(bucket, key);

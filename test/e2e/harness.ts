@@ -1,6 +1,6 @@
 // Shared set-up for end-to-end tests: a real Strata on an ephemeral port with a
 // temp data directory, an @aws-sdk/client-s3 client, and raw HTTP for what the SDK hides.
-import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -146,4 +146,10 @@ export function runChild(command: string, args: string[], options: { cwd?: strin
       resolve({ code, stdout: stdout.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), out: stdout });
     });
   });
+}
+
+/** An object's whole body, through the SDK. */
+export async function objectBytes(client: S3Client, bucket: string, key: string): Promise<Buffer> {
+  const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return Buffer.from(await got.Body!.transformToByteArray());
 }

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { persistNow } from '../../src/namespace/persist-pending.ts';
-import { fsApi, md5, raw, startTestServer, xmlText, type TestServer } from './harness.ts';
+import { fsApi, md5, objectBytes, raw, startTestServer, xmlText, type TestServer } from './harness.ts';
 import { eventually, killChild, mountRemote, startChildGateway, startRemote, type Remote } from './remote-peer.ts';
 
 async function remoteBytes(remote: Remote, key: string): Promise<Buffer | undefined> {
@@ -24,11 +24,6 @@ async function remoteBytes(remote: Remote, key: string): Promise<Buffer | undefi
     if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
     throw err;
   }
-}
-
-async function getBytes(c: S3Client, bucket: string, key: string): Promise<Buffer> {
-  const got = await c.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return Buffer.from(await got.Body!.transformToByteArray());
 }
 
 describe('write types on S3 mounts', () => {
@@ -62,7 +57,7 @@ describe('write types on S3 mounts', () => {
     assert.equal(row.extras.pending, undefined);
     assert.equal(cache().cachedPercent(row.dataId, row.size), 100);
     const fetches = cache().stats().fetches;
-    assert.ok((await getBytes(c, 'cthru', 'dir/a.bin')).equals(body));
+    assert.ok((await objectBytes(c, 'cthru', 'dir/a.bin')).equals(body));
     assert.equal(cache().stats().fetches, fetches, 'served from the cache the write filled');
     assert.deepEqual(
       (await c.send(new ListObjectsV2Command({ Bucket: 'cthru' }))).Contents?.map((o) => [o.Key, o.ETag]),
@@ -77,7 +72,7 @@ describe('write types on S3 mounts', () => {
     const row = (await rowOf('thru', 'b.bin'))!;
     assert.equal(cache().cachedPercent(row.dataId, row.size), 0);
     const fetches = cache().stats().fetches;
-    assert.ok((await getBytes(c, 'thru', 'b.bin')).equals(body));
+    assert.ok((await objectBytes(c, 'thru', 'b.bin')).equals(body));
     assert.ok(cache().stats().fetches > fetches, 'the read went to the remote');
   });
 
@@ -110,7 +105,7 @@ describe('write types on S3 mounts', () => {
     assert.deepEqual(await gateway.strata.persister.runOnce(), { persisted: 0, stale: 0, failed: 0 });
     assert.equal(await remoteBytes(remote, 'mcache/m.bin'), undefined);
     // Reads come from the pending copy; a syncing listing (sync-interval always) keeps the row the remote lacks.
-    assert.ok((await getBytes(c, 'mcache', 'm.bin')).equals(body));
+    assert.ok((await objectBytes(c, 'mcache', 'm.bin')).equals(body));
     assert.deepEqual((await c.send(new ListObjectsV2Command({ Bucket: 'mcache' }))).Contents?.map((o) => o.Key), ['m.bin']);
     const head = await c.send(new HeadObjectCommand({ Bucket: 'mcache', Key: 'm.bin' }));
     assert.equal(head.Metadata?.color, 'blue');
@@ -128,7 +123,7 @@ describe('write types on S3 mounts', () => {
     assert.equal(persisted.userMetadata.color, 'blue');
     assert.deepEqual(await persistNow(gateway.strata.ns.deps, 'mcache', 'm.bin'), { persisted: false }, 'nothing left to persist');
     const fetches = cache().stats().fetches;
-    assert.ok((await getBytes(c, 'mcache', 'm.bin')).equals(body));
+    assert.ok((await objectBytes(c, 'mcache', 'm.bin')).equals(body));
     assert.equal(cache().stats().fetches, fetches, 'persisting filled the cache from the local copy');
     assert.deepEqual((await c.send(new ListObjectsV2Command({ Bucket: 'mcache' }))).Contents?.map((o) => [o.Key, o.ETag]), [['m.bin', `"${md5(body)}"`]]);
   });
@@ -139,7 +134,7 @@ describe('write types on S3 mounts', () => {
     await c.send(new PutObjectCommand({ Bucket: 'mcache', Key: 'over.bin', Body: 'second' }));
     const second = (await rowOf('mcache', 'over.bin'))!;
     assert.equal(existsSync(join(gateway.dataDir, first.extras.pending!.path)), false);
-    assert.equal((await getBytes(c, 'mcache', 'over.bin')).toString(), 'second');
+    assert.equal((await objectBytes(c, 'mcache', 'over.bin')).toString(), 'second');
     await c.send(new DeleteObjectCommand({ Bucket: 'mcache', Key: 'over.bin' }));
     assert.equal(existsSync(join(gateway.dataDir, second.extras.pending!.path)), false);
     await assert.rejects(c.send(new HeadObjectCommand({ Bucket: 'mcache', Key: 'over.bin' })), { name: 'NotFound' });
@@ -174,7 +169,7 @@ describe('write types on S3 mounts', () => {
     // The task row goes in the persister's next commit, just after the object row's.
     await eventually('the persist task is done', async () =>
       (await gateway.strata.ns.deps.store.duePersistTasks(Number.MAX_SAFE_INTEGER, 10)).length === 0 ? true : undefined);
-    assert.ok((await getBytes(c, 'async', 'later.bin')).equals(body));
+    assert.ok((await objectBytes(c, 'async', 'later.bin')).equals(body));
   });
 });
 
