@@ -97,9 +97,12 @@ export class Authenticator {
     this.#keys.clear();
   }
 
-  async #known(accessKeyId: string): Promise<KnownKey | undefined> {
-    const hit = this.#keys.get(accessKeyId);
-    if (hit !== undefined) return hit;
+  /** The cached entry when there is one (synchronously: this runs on every request), else the store's answer. */
+  #known(accessKeyId: string): KnownKey | Promise<KnownKey | undefined> {
+    return this.#keys.get(accessKeyId) ?? this.#load(accessKeyId);
+  }
+
+  async #load(accessKeyId: string): Promise<KnownKey | undefined> {
     const found = await this.#options.credentials?.lookup(accessKeyId);
     if (found === undefined) return undefined;
     if (this.#keys.size >= MAX_CACHED_KEYS) this.#keys.clear();
@@ -108,7 +111,10 @@ export class Authenticator {
   }
 
   /** The secret of an access key id, for the verifiers; undefined when there is no such key. */
-  readonly lookupSecret = async (accessKeyId: string): Promise<string | undefined> => (await this.#known(accessKeyId))?.secretKey;
+  readonly lookupSecret = (accessKeyId: string): string | Promise<string | undefined> => {
+    const known = this.#known(accessKeyId);
+    return known instanceof Promise ? known.then((k) => k?.secretKey) : known.secretKey;
+  };
 
   /**
    * The identity behind an access key id verified against the credential
@@ -122,7 +128,8 @@ export class Authenticator {
         ? { user: defaultUser, isRoot: true, anonymous: false, result: undefined }
         : { user: ANONYMOUS_USER, isRoot: false, anonymous: true, result };
     }
-    const known = await this.#known(accessKeyId);
+    const found = this.#known(accessKeyId);
+    const known = found instanceof Promise ? await found : found;
     // The key was there a moment ago, when the signature was checked; a user removed in between is gone.
     if (known === undefined) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
     return { user: known.user, isRoot: this.mode === 'simple' ? known.user === defaultUser : known.isRoot, anonymous: false, result };
@@ -142,7 +149,7 @@ export class Authenticator {
       headersDistinct: repeatsHeaders(req) ? req.headersDistinct : undefined,
     }, { lookupSecret: this.lookupSecret, region: this.#options.region, virtualHostBucket: target.virtualHostBucket });
     checkBodyFraming(result, req);
-    return this.identityOf(result.version === 'none' ? undefined : result.accessKeyId, result);
+    return await this.identityOf(result.version === 'none' ? undefined : result.accessKeyId, result);
   }
 }
 

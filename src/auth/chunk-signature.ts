@@ -16,7 +16,7 @@ import type { AwsChunkedDecoderOptions } from '../s3/body/aws-chunked.ts';
 import { S3Error } from '../s3/errors.ts';
 import { EMPTY_SHA256, sha256Hex } from './aws-encoding.ts';
 import { MISMATCH_MESSAGE } from './auth-errors.ts';
-import { hmacSha256, signaturesEqual } from './signing-key.ts';
+import { signaturesEqual } from './signing-key.ts';
 import type { SigningContext } from './sigv4.ts';
 
 export class ChunkSignatureVerifier {
@@ -73,7 +73,7 @@ export class ChunkSignatureVerifier {
   }
 
   #check(toSign: string, provided: string): void {
-    const expected = hmacSha256(this.#context.signingKey, toSign).toString('hex');
+    const expected = this.#context.signingKey.signHex(toSign);
     if (!signaturesEqual(expected, provided)) {
       throw new S3Error('SignatureDoesNotMatch', MISMATCH_MESSAGE, { StringToSign: toSign, SignatureProvided: provided });
     }

@@ -16,7 +16,7 @@ import { S3Error } from '../s3/errors.ts';
 import { invalidAccessKey, parseAmzDate, signatureMismatch } from './auth-errors.ts';
 import { readPostForm } from './post-form.ts';
 import { checkPolicy, parsePolicy } from './post-policy-doc.ts';
-import { deriveSigningKey, hmacSha256, signaturesEqual } from './signing-key.ts';
+import { deriveSigningKey, signaturesEqual } from './signing-key.ts';
 import { ALGORITHM, parseCredential } from './sigv4-parse.ts';
 import type { VerifyOptions } from './sigv4.ts';
 
@@ -104,7 +104,7 @@ async function verifyV4(fields: ReadonlyMap<string, string>, policy: string, opt
   }
   const secret = await options.lookupSecret(credential.accessKeyId);
   if (secret === undefined) throw invalidAccessKey(credential.accessKeyId);
-  const expected = hmacSha256(deriveSigningKey(secret, credential.date, credential.region), policy).toString('hex');
+  const expected = deriveSigningKey(secret, credential.date, credential.region).signHex(policy);
   if (!signaturesEqual(expected, signature)) {
     throw signatureMismatch({ accessKeyId: credential.accessKeyId, stringToSign: policy, signatureProvided: signature });
   }

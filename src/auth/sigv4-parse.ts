@@ -23,8 +23,8 @@ export interface CredentialScope {
 
 export interface ParsedSigV4 {
   credential: CredentialScope;
-  /** Lower-case names in the order the client listed them. */
-  signedHeaders: string[];
+  /** Lower-case names in the order the client listed them (shared between parses of one header shape: never changed). */
+  signedHeaders: readonly string[];
   signature: string;
 }
 
@@ -56,7 +56,7 @@ export function parseCredential(text: string, fail: (message: string, fields?: R
   return { accessKeyId, date, region: credRegion, scope: `${date}/${credRegion}/s3/aws4_request` };
 }
 
-function parseSignedHeaders(text: string): string[] | undefined {
+function parseSignedHeaders(text: string): readonly string[] | undefined {
   const names = text.split(';');
   return names.every((n) => /^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(n)) ? names : undefined;
 }
@@ -66,6 +66,28 @@ function parseSignedHeaders(text: string): string[] | undefined {
  * (commas optionally followed by spaces). The caller checks the date first, as S3 does.
  */
 export function parseAuthorizationHeader(value: string, region?: string): ParsedSigV4 {
+  // A client sends the same Credential and SignedHeaders all day, only the Signature changes:
+  // the parse of the rest is remembered (only parses that succeeded, so every refusal is still computed).
+  // Only a header with one 'Signature=' is remembered: with two, which one the parse takes depends on more than the shape.
+  const at = value.indexOf(SIGNATURE);
+  const single = at >= 0 && value.indexOf(SIGNATURE, at + SIGNATURE.length) < 0;
+  const end = single ? value.indexOf(',', at) : -1;
+  const shape = single ? `${region ?? ''}\n${value.slice(0, at)}${end < 0 ? '' : value.slice(end)}` : undefined;
+  const known = shape === undefined ? undefined : parsedShapes.get(shape);
+  if (known !== undefined) return { ...known, signature: value.slice(at + SIGNATURE.length, end < 0 ? undefined : end).trim() };
+  const parsed = parseAuthorizationHeaderUncached(value, region);
+  if (shape !== undefined) {
+    if (parsedShapes.size >= MAX_SHAPES) parsedShapes.clear();
+    parsedShapes.set(shape, { credential: parsed.credential, signedHeaders: parsed.signedHeaders });
+  }
+  return parsed;
+}
+
+const SIGNATURE = 'Signature=';
+const MAX_SHAPES = 256;
+const parsedShapes = new Map<string, Omit<ParsedSigV4, 'signature'>>();
+
+function parseAuthorizationHeaderUncached(value: string, region?: string): ParsedSigV4 {
   const malformed = (message: string, fields: Record<string, string> = {}): S3Error =>
     new S3Error('AuthorizationHeaderMalformed', HEADER_MALFORMED + message, fields);
   const rest = value.slice(ALGORITHM.length).trim();

@@ -14,7 +14,7 @@ import {
   checkSkew, invalidAccessKey, noDate, parseRequestDate, signatureMismatch,
 } from './auth-errors.ts';
 import { ALGORITHM, parseAuthorizationHeader, parsePresignQuery, type ParsedSigV4 } from './sigv4-parse.ts';
-import { deriveSigningKey, hmacSha256, signaturesEqual } from './signing-key.ts';
+import { deriveSigningKey, signaturesEqual, type SigningKey } from './signing-key.ts';
 
 export { Sha256Verifier } from './sha256-verifier.ts';
 
@@ -34,8 +34,12 @@ export interface SignedRequest {
 }
 
 export interface VerifyOptions {
-  /** The secret key of an access key id; undefined when there is no such key. */
-  lookupSecret: (accessKeyId: string) => Promise<string | undefined>;
+  /**
+   * The secret key of an access key id; undefined when there is no such key.
+   * A cached secret may come back synchronously: every request asks, and an
+   * await on a value that is already there still costs a turn of the queue.
+   */
+  lookupSecret: (accessKeyId: string) => string | undefined | Promise<string | undefined>;
   now?: Date;
   /** The only region accepted in credential scopes; any region when undefined. */
   region?: string;
@@ -55,7 +59,7 @@ export interface SigningContext {
   amzDate: string;
   /** 'YYYYMMDD/region/s3/aws4_request' */
   scope: string;
-  signingKey: Buffer;
+  signingKey: SigningKey;
   /** The request's own signature: the "previous signature" of the first chunk. */
   seedSignature: string;
 }
@@ -77,8 +81,16 @@ const STREAMING_MODES: Record<string, PayloadMode> = {
 
 /** The payload mode an x-amz-content-sha256 value names, or undefined for a value S3 refuses. */
 export function payloadMode(value: string): PayloadMode | undefined {
-  if (Object.hasOwn(STREAMING_MODES, value)) return STREAMING_MODES[value];
-  return /^[0-9a-fA-F]{64}$/.test(value) ? { kind: 'sha256', hex: value.toLowerCase() } : undefined;
+  if (value.length === 64) return isHex(value) ? { kind: 'sha256', hex: value.toLowerCase() } : undefined;
+  return Object.hasOwn(STREAMING_MODES, value) ? STREAMING_MODES[value] : undefined;
+}
+
+function isHex(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) | 0x20; // folds A-F onto a-f
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 function headerValues(req: SignedRequest, name: string): string[] | undefined {
@@ -93,16 +105,31 @@ function headerValues(req: SignedRequest, name: string): string[] | undefined {
 function canonicalHeaders(req: SignedRequest, signed: readonly string[]): string {
   let out = '';
   for (const name of signed) {
-    const values = headerValues(req, name) ?? [];
-    out += `${name}:${values.map((v) => v.trim().replace(/\s+/g, ' ')).join(',')}\n`;
+    const distinct = req.headersDistinct?.[name];
+    if (distinct !== undefined) {
+      out += `${name}:${distinct.map(canonicalValue).join(',')}\n`;
+      continue;
+    }
+    const value = req.headers[name];
+    if (value === undefined) out += `${name}:\n`;
+    else out += `${name}:${Array.isArray(value) ? value.map(canonicalValue).join(',') : canonicalValue(String(value))}\n`;
   }
   return out;
+}
+
+/**
+ * Trimmed, with inner whitespace runs folded to one space. Only a value with
+ * whitespace other than single spaces can change: most have none and skip the replace.
+ */
+function canonicalValue(value: string): string {
+  const trimmed = value.trim();
+  return /[^\S ]| {2}/.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
 }
 
 export function canonicalRequest(
   req: SignedRequest, canonicalUri: string, canonicalQueryString: string, signed: readonly string[], payloadHash: string,
 ): string {
-  return [req.method, canonicalUri, canonicalQueryString, canonicalHeaders(req, signed), signed.join(';'), payloadHash].join('\n');
+  return `${req.method}\n${canonicalUri}\n${canonicalQueryString}\n${canonicalHeaders(req, signed)}\n${signed.join(';')}\n${payloadHash}`;
 }
 
 export function stringToSign(amzDate: string, scope: string, canonical: string): string {
@@ -128,12 +155,11 @@ function amzDateOf(date: Date): string {
  * cover, and requires Host to be signed: AccessDenied naming them in HeadersNotSigned.
  */
 function checkHeadersSigned(req: SignedRequest, signed: readonly string[], exempt: readonly string[]): void {
-  const covered = new Set(signed);
   const missing: string[] = [];
-  if (!covered.has('host')) missing.push('host');
-  for (const name of Object.keys(req.headers)) {
-    if (covered.has(name) || exempt.includes(name)) continue;
-    if (name.startsWith('x-amz-') || name === 'content-md5') missing.push(name);
+  if (!signed.includes('host')) missing.push('host');
+  for (const name in req.headers) {
+    if (!(name.startsWith('x-amz-') || name === 'content-md5') || signed.includes(name) || exempt.includes(name)) continue;
+    if (Object.hasOwn(req.headers, name)) missing.push(name);
   }
   if (missing.length > 0) {
     throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed',
@@ -153,7 +179,7 @@ function checkSignature(
     const canonical = canonicalRequest(req, uri, query, parsed.signedHeaders, payloadHash);
     const toSign = stringToSign(amzDate, credential.scope, canonical);
     first ??= { canonical, toSign };
-    const expected = hmacSha256(key, toSign).toString('hex');
+    const expected = key.signHex(toSign);
     if (!forceMismatch && signaturesEqual(expected, parsed.signature)) {
       return { amzDate, scope: credential.scope, signingKey: key, seedSignature: expected };
     }
@@ -173,10 +199,11 @@ function requirePayloadMode(value: string): PayloadMode {
     { ArgumentName: 'x-amz-content-sha256', ArgumentValue: value });
 }
 
-async function secretFor(accessKeyId: string, options: VerifyOptions): Promise<string> {
-  const secret = await options.lookupSecret(accessKeyId);
-  if (secret === undefined) throw invalidAccessKey(accessKeyId);
-  return secret;
+function secretFor(accessKeyId: string, options: VerifyOptions): string | Promise<string> {
+  const found = options.lookupSecret(accessKeyId);
+  if (found instanceof Promise) return found.then((secret) => secret ?? Promise.reject(invalidAccessKey(accessKeyId)));
+  if (found === undefined) throw invalidAccessKey(accessKeyId);
+  return found;
 }
 
 /** Verifies `Authorization: AWS4-HMAC-SHA256 ...`; rejects with an S3Error. */
@@ -200,7 +227,8 @@ export async function verifySigV4Header(req: SignedRequest, options: VerifyOptio
     throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   }
   const payload = requirePayloadMode(contentSha);
-  const secret = await secretFor(parsed.credential.accessKeyId, options);
+  const found = secretFor(parsed.credential.accessKeyId, options);
+  const secret = typeof found === 'string' ? found : await found;
   // "Signing the x-amz-content-sha256 header is optional" for header auth: its value is the payload hash line anyway.
   checkHeadersSigned(req, parsed.signedHeaders, ['x-amz-content-sha256']);
   const signing = checkSignature(req, parsed, secret, amzDate, contentSha, false);

@@ -25,9 +25,10 @@ function firstHeader(req: SignedRequest, name: string): string | undefined {
 /** Authenticates a request; rejects with an S3Error when it carries a credential that does not verify. */
 export async function verifyRequest(req: SignedRequest, options: SigV2Options): Promise<AuthResult> {
   const authorization = firstHeader(req, 'authorization') ?? '';
-  const query = new URLSearchParams(req.rawQuery);
-  const v4Query = query.has('X-Amz-Algorithm');
-  const v2Query = query.has('Signature');
+  // Most requests have no query at all: no URLSearchParams for them.
+  const query = req.rawQuery === '' ? undefined : new URLSearchParams(req.rawQuery);
+  const v4Query = query?.has('X-Amz-Algorithm') === true;
+  const v2Query = query?.has('Signature') === true;
   if (authorization !== '') {
     const argument = { ArgumentName: 'Authorization', ArgumentValue: authorization };
     if (v4Query || v2Query) throw new S3Error('InvalidArgument', ONE_MECHANISM, argument);
@@ -36,7 +37,7 @@ export async function verifyRequest(req: SignedRequest, options: SigV2Options): 
       throw new S3Error('InvalidArgument', 'Authorization header is invalid -- one and only one \' \' (space) required', argument);
     }
     const scheme = authorization.slice(0, space);
-    if (scheme === 'AWS4-HMAC-SHA256') return verifySigV4Header(req, options);
+    if (scheme === 'AWS4-HMAC-SHA256') return await verifySigV4Header(req, options);
     if (scheme === 'AWS') return verifySigV2Header(req, options);
     throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', argument);
   }
