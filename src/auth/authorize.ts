@@ -126,10 +126,14 @@ function decideCheck(rule: CheckRule, ev: Evaluation): AuthDecision {
   const object = rule.existing ? t.object ?? null : null;
   const user = request.user;
   const action = t.versionId !== undefined && rule.versionAction ? rule.versionAction : rule.action;
+  const isBucketOwner = user !== undefined && user === bucket.owner;
+  // Without a policy, root and the bucket owner are allowed before anything else is built (the common case).
+  if (bucket.extras.policy === undefined && (principal.isRoot || isBucketOwner) && !(rule.existing && object === null)) {
+    return allow(principal.isRoot ? 'root user' : 'bucket owner');
+  }
   const resource = rule.resource === 'bucket' ? `${ARN}${bucket.name}` : `${ARN}${bucket.name}/${t.key}`;
   const effect = bucket.extras.policy === undefined ? 'NoMatch'
     : evaluatePolicy(bucket.extras.policy, { principal, action, resource, context: checkContext(ev.base(), action, request.query, object?.extras.tags) });
-  const isBucketOwner = user !== undefined && user === bucket.owner;
 
   if (effect === 'Deny') {
     if (LOCKOUT_SAFE.has(action) && (principal.isRoot || isBucketOwner)) return allow(`${action}: the bucket owner and root keep it despite a Deny`);
@@ -185,10 +189,12 @@ export function authorize(request: AuthRequest, resources: AuthResources): AuthD
   });
   const ev: Evaluation = { request, resources, principal, base };
   const reasons: string[] = [];
-  for (const check of [...rule.checks, ...headerChecks(request.op, request.header)]) {
-    const decision = decideCheck(check, ev);
-    if (!decision.allowed) return decision;
-    reasons.push(decision.reason);
+  for (const checks of [rule.checks, headerChecks(request.op, request.header)]) {
+    for (const check of checks) {
+      const decision = decideCheck(check, ev);
+      if (!decision.allowed) return decision;
+      reasons.push(decision.reason);
+    }
   }
   return allow(reasons.join('; '));
 }

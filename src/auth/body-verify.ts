@@ -34,15 +34,31 @@ function piped<T extends Transform>(req: IncomingMessage, into: T): T {
 }
 
 /**
+ * The hex SHA-256 a plain (not aws-chunked) body must hash to: the
+ * x-amz-content-sha256 of a request in sigv4 mode; undefined when there is
+ * none, and always in simple mode (`result` undefined), which checks nothing.
+ */
+export function declaredBodySha256(req: IncomingMessage, result: AuthResult | undefined): string | undefined {
+  if (result === undefined) return undefined;
+  // A declared hash is checked whoever declared it: on a SigV4 request it is signed, on others it is still a promise about the data.
+  const declared = result.version === 4 && result.payload.kind === 'sha256' ? result.payload.hex : headerValue(req, 'x-amz-content-sha256');
+  return declared !== undefined && HEX_SHA256.test(declared) ? declared.toLowerCase() : undefined;
+}
+
+/**
  * The body to hand to a handler. `result` is the sigv4 verification result,
  * undefined in simple mode (which checks nothing, as before).
+ * `sha256CheckedByConsumer`: the caller hashes the body anyway and checks
+ * declaredBodySha256 itself before it keeps anything (PutObject and UploadPart
+ * stage bodies through one hashing pass, body-checksum.ts), so no separate
+ * checking stage is put in front of it.
  */
-export function verifiedBody(req: IncomingMessage, result: AuthResult | undefined, framing: BodyFraming): Readable {
+export function verifiedBody(
+  req: IncomingMessage, result: AuthResult | undefined, framing: BodyFraming, options: { sha256CheckedByConsumer?: boolean } = {},
+): Readable {
   if (!framing.awsChunked) {
-    if (result === undefined) return req;
-    // A declared hash is checked whoever declared it: on a SigV4 request it is signed, on others it is still a promise about the data.
-    const declared = result.version === 4 && result.payload.kind === 'sha256' ? result.payload.hex : headerValue(req, 'x-amz-content-sha256');
-    return declared !== undefined && HEX_SHA256.test(declared) ? piped(req, new Sha256Verifier(declared)) : req;
+    const declared = declaredBodySha256(req, result);
+    return declared !== undefined && options.sha256CheckedByConsumer !== true ? piped(req, new Sha256Verifier(declared)) : req;
   }
   let hooks: ReturnType<ChunkSignatureVerifier['decoderHooks']> = {};
   if (result?.version === 4 && result.payload.kind === 'streaming' && result.payload.signedChunks) {

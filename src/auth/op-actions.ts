@@ -206,13 +206,22 @@ export interface RequiredResources {
   upload: boolean;
 }
 
+const NOTHING: RequiredResources = Object.freeze({ bucket: false, object: false, source: false, upload: false });
+
+/** Per op, worked out once: every request asks. */
+const required = new Map<string, RequiredResources>();
+
 export function requiredResources(op: string): RequiredResources {
-  const rule = OP_RULES[op];
-  if (!rule || rule.kind !== 'checks') return { bucket: false, object: false, source: false, upload: false };
-  return {
+  const known = required.get(op);
+  if (known !== undefined) return known;
+  const rule = Object.hasOwn(OP_RULES, op) ? OP_RULES[op] : undefined;
+  if (!rule || rule.kind !== 'checks') return NOTHING;
+  const needs = Object.freeze({
     bucket: true,
     object: rule.checks.some((c) => c.existing && !c.source),
     source: rule.checks.some((c) => c.source === true),
     upload: rule.checks.some((c) => c.initiator === true),
-  };
+  });
+  required.set(op, needs);
+  return needs;
 }

@@ -93,12 +93,10 @@ function isHex(text: string): boolean {
   return true;
 }
 
-function headerValues(req: SignedRequest, name: string): string[] | undefined {
-  const distinct = req.headersDistinct?.[name];
-  if (distinct !== undefined) return distinct;
-  const value = req.headers[name];
-  if (value === undefined) return undefined;
-  return Array.isArray(value) ? value : [String(value)];
+/** The first value of a header (of its distinct values when it was repeated). */
+export function firstHeader(req: SignedRequest, name: string): string | undefined {
+  const v = req.headersDistinct?.[name]?.[0] ?? req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }
 
 /** Canonical header lines: 'name:value\n', values trimmed, inner whitespace runs folded, repeats joined with ','. */
@@ -209,10 +207,10 @@ function secretFor(accessKeyId: string, options: VerifyOptions): string | Promis
 /** Verifies `Authorization: AWS4-HMAC-SHA256 ...`; rejects with an S3Error. */
 export async function verifySigV4Header(req: SignedRequest, options: VerifyOptions): Promise<SigV4Result> {
   const now = options.now ?? new Date();
-  const authorization = headerValues(req, 'authorization')?.[0] ?? '';
+  const authorization = firstHeader(req, 'authorization') ?? '';
   // S3's order: the date and the clock skew come before the header's own contents.
-  const xAmzDate = headerValues(req, 'x-amz-date')?.[0];
-  const dateText = xAmzDate ?? headerValues(req, 'date')?.[0];
+  const xAmzDate = firstHeader(req, 'x-amz-date');
+  const dateText = xAmzDate ?? firstHeader(req, 'date');
   const requestTime = dateText === undefined ? undefined : parseRequestDate(dateText);
   if (dateText === undefined || requestTime === undefined) throw noDate();
   checkSkew(requestTime, dateText, now);
@@ -222,7 +220,7 @@ export async function verifySigV4Header(req: SignedRequest, options: VerifyOptio
     throw new S3Error('AuthorizationHeaderMalformed',
       'The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.');
   }
-  const contentSha = headerValues(req, 'x-amz-content-sha256')?.[0];
+  const contentSha = firstHeader(req, 'x-amz-content-sha256');
   if (contentSha === undefined) {
     throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
   }
@@ -243,7 +241,7 @@ export async function verifySigV4Query(req: SignedRequest, options: VerifyOption
   checkHeadersSigned(req, parsed.signedHeaders, ['x-amz-content-sha256']);
   // A presigned URL signs UNSIGNED-PAYLOAD. An x-amz-content-sha256 header it
   // does not cover could reframe the body, so S3 answers SignatureDoesNotMatch.
-  const contentSha = headerValues(req, 'x-amz-content-sha256')?.[0];
+  const contentSha = firstHeader(req, 'x-amz-content-sha256');
   const shaSigned = parsed.signedHeaders.includes('x-amz-content-sha256');
   const payload: PayloadMode = contentSha !== undefined && shaSigned ? requirePayloadMode(contentSha) : { kind: 'unsigned' };
   const signing = checkSignature(req, parsed, secret, parsed.amzDate, 'UNSIGNED-PAYLOAD', contentSha !== undefined && !shaSigned);

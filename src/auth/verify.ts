@@ -6,7 +6,7 @@
 // (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html)
 import { S3Error } from '../s3/errors.ts';
 import { verifySigV2Header, verifySigV2Query, type SigV2Options, type SigV2Result } from './sigv2.ts';
-import { verifySigV4Header, verifySigV4Query, type SignedRequest, type SigV4Result } from './sigv4.ts';
+import { firstHeader, verifySigV4Header, verifySigV4Query, type SignedRequest, type SigV4Result } from './sigv4.ts';
 
 export interface AnonymousResult {
   version: 'none';
@@ -16,11 +16,6 @@ export type AuthResult = SigV4Result | SigV2Result | AnonymousResult;
 
 const ONE_MECHANISM = 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, '
   + 'Signature query string parameter or the Authorization header should be specified';
-
-function firstHeader(req: SignedRequest, name: string): string | undefined {
-  const v = req.headersDistinct?.[name]?.[0] ?? req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 /** Authenticates a request; rejects with an S3Error when it carries a credential that does not verify. */
 export async function verifyRequest(req: SignedRequest, options: SigV2Options): Promise<AuthResult> {

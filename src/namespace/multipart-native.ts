@@ -14,9 +14,8 @@ import { DEFAULT_CHECKSUM_ALGORITHM } from '../s3/operations/checksum-headers.ts
 import { StorageError, type UnderStorage, type WriteOptions } from '../storage/under-storage.ts';
 import { createChecksum, parseChecksumAlgorithm, type Checksum, type ChecksumAlgorithm } from '../util/checksums.ts';
 import { combineCrcs, isCombinable } from '../util/crc-combine.ts';
-import { DigestStream } from '../util/digest-stream.ts';
 import { pipeInto } from '../util/pipe.ts';
-import { checksumCalculator, settleChecksum, type ComputedChecksum } from './body-checksum.ts';
+import { digestsOf, digestStreamFor, settleChecksum, type ComputedChecksum } from './body-checksum.ts';
 import { PLACED_MARKER, commitPlaced, mapPlacementErrors } from './commit.ts';
 import type { CompleteChecksumPlan } from './multipart-checksums.ts';
 import { keepsLocalCopy } from './persist-pending.ts';
@@ -106,7 +105,7 @@ export async function uploadNativePart(
   if (req.contentLength === undefined) throw new S3Error('MissingContentLength');
   const { store, native } = target(deps, upload);
   const checks = req.checksum?.(upload);
-  const digest = new DigestStream(checksumCalculator(checks));
+  const digest = digestStreamFor(checks);
   const crc = objectCrcAlgorithm(upload, checks);
   const tap = crc ? new ChecksumTap(createChecksum(crc)) : undefined;
   let sourceError: unknown;
@@ -121,7 +120,7 @@ export async function uploadNativePart(
     throw remoteError(err, upload.uploadId);
   }
   if (digest.size !== req.contentLength) throw new S3Error('IncompleteBody');
-  const checksum = settleChecksum(checks, { checksum: digest.checksumDigest(), md5Base64: () => digest.md5Base64() });
+  const checksum = settleChecksum(checks, digestsOf(digest));
   const extras: PartExtras = {
     ...req.extras,
     ...(checksum && { checksum: checksum.value, checksumAlgorithm: checksum.algorithm }),

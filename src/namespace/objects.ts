@@ -4,9 +4,8 @@ import { Readable } from 'node:stream';
 import type { ObjectExtras, ObjectRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import { StorageError, type ReadRange, type StagedWrite } from '../storage/under-storage.ts';
-import { DigestStream } from '../util/digest-stream.ts';
 import { pipeInto } from '../util/pipe.ts';
-import { checksumCalculator, settleChecksum, settleEmptyChecksum, type ComputedChecksum } from './body-checksum.ts';
+import { digestsOf, digestStreamFor, settleChecksum, settleEmptyChecksum, type ComputedChecksum } from './body-checksum.ts';
 import { existingBucket, requireBucket } from './buckets.ts';
 import { checkKeyConflicts, commitObject, newObjectRow } from './commit.ts';
 import { isDirectoryKey, parentKeys, validateKey } from './names.ts';
@@ -31,14 +30,14 @@ export async function stageBody(
   signal?: AbortSignal,
   checks?: BodyChecksum,
 ): Promise<{ staged: StagedWrite; md5: string; size: number; checksum?: ComputedChecksum }> {
-  const digest = new DigestStream(checksumCalculator(checks));
+  const digest = digestStreamFor(checks);
   // An error in the source (e.g. a bad aws-chunked frame) destroys the digest stream and so fails the staging write.
   pipeInto(source, digest).catch(() => {});
   const staged = await deps.storage.stage(digest, { signal });
   let checksum: ComputedChecksum | undefined;
   try {
     if (declaredLength !== undefined && digest.size !== declaredLength) throw new S3Error('IncompleteBody');
-    checksum = settleChecksum(checks, { checksum: digest.checksumDigest(), md5Base64: () => digest.md5Base64() });
+    checksum = settleChecksum(checks, digestsOf(digest));
   } catch (err) {
     await deps.storage.discard(staged);
     throw err;

@@ -52,6 +52,12 @@ export interface BodyChecksum {
   verified?: () => string | undefined;
   /** A Content-MD5 header (base64 of 16 bytes). */
   contentMd5?: string;
+  /**
+   * The lower-case hex SHA-256 the body must hash to (a SigV4 request's
+   * x-amz-content-sha256): the body came unchecked, so nothing may be kept
+   * unless settleChecksum confirms it (XAmzContentSHA256Mismatch otherwise).
+   */
+  contentSha256?: string;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Readable } from 'node:stream';
 import type { AccessAsk, AccessControl } from '../auth/access.ts';
 import type { Authenticator, AuthMode, Identity } from '../auth/authenticate.ts';
-import { verifiedBody } from '../auth/body-verify.ts';
+import { declaredBodySha256, verifiedBody } from '../auth/body-verify.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import { S3Error } from './errors.ts';
 import type { XmlElement } from './xml/writer.ts';
@@ -107,15 +107,21 @@ export class RequestContext {
    * The request body, decoded and checked against what the signature covers
    * (body-verify.ts). The first call answers `Expect: 100-continue`, so a
    * request refused by the checks before it never sends its body.
+   * `sha256CheckedByConsumer`: the caller checks bodySha256 itself (see verifiedBody).
    */
-  body(): Readable {
+  body(options: { sha256CheckedByConsumer?: boolean } = {}): Readable {
     if (this.#bodyTaken) throw new Error('request body taken twice');
     this.#bodyTaken = true;
     if (/100-continue/i.test(this.header('expect') ?? '') && !this.#res.headersSent) this.#res.writeContinue();
     const awsChunked = this.isAwsChunked;
     return verifiedBody(this.#req, this.identity.result, {
       awsChunked, decodedLength: awsChunked ? this.contentLength : undefined, trailer: this.header('x-amz-trailer'),
-    });
+    }, options);
+  }
+
+  /** The hex SHA-256 a plain body must hash to (x-amz-content-sha256, sigv4 mode); undefined for aws-chunked bodies and in simple mode. */
+  get bodySha256(): string | undefined {
+    return this.isAwsChunked ? undefined : declaredBodySha256(this.#req, this.identity.result);
   }
 
   /** The question "may the caller do `op` on `key` of this bucket?", with this request's context. */

@@ -8,20 +8,32 @@ import type { Checksum } from './checksums.ts';
 export class DigestStream extends Transform {
   readonly #md5: Hash = createHash('md5');
   readonly #checksum: Checksum | undefined;
+  readonly #sha256: Hash | undefined;
   #md5Digest: Buffer | undefined;
   #size = 0;
 
-  /** `checksum`, when given, is fed every byte alongside the MD5. */
-  constructor(checksum?: Checksum) {
+  /**
+   * `checksum`, when given, is fed every byte alongside the MD5; with
+   * `sha256`, so is a hex SHA-256 (sha256Hex), for a body that must match a
+   * declared x-amz-content-sha256.
+   */
+  constructor(checksum?: Checksum, options: { sha256?: boolean } = {}) {
     super();
     this.#checksum = checksum;
+    this.#sha256 = options.sha256 === true ? createHash('sha256') : undefined;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
     this.#md5.update(chunk);
     this.#checksum?.update(chunk);
+    this.#sha256?.update(chunk);
     this.#size += chunk.length;
     callback(null, chunk);
+  }
+
+  /** Hex SHA-256 of everything that passed, when asked for at construction; call once, after the stream ended. */
+  sha256Hex(): string | undefined {
+    return this.#sha256?.digest('hex');
   }
 
   get size(): number {

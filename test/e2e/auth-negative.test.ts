@@ -4,6 +4,7 @@
 // chunk or trailer), signed with a skewed clock, for another region, or with
 // unsigned aws-chunked framing. Every refused write must leave nothing stored.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   ROOT, chunkedBody, sendUpload, sha256Hex, signedHeaders, signedRaw, signedStreamingUpload, startSigv4Server,
@@ -58,6 +59,40 @@ describe('sigv4 mode refuses tampered and malformed requests', () => {
     // The same request with the body it signed is stored.
     assert.equal((await raw(s.url, 'PUT', '/neg/body.txt', { headers, body })).status, 200);
     assert.equal((await stored('body.txt')).body.toString(), 'the body that was signed');
+  });
+
+  it('every body-carrying operation checks the signed SHA-256: overwrite, part, directory marker, XML bodies', async () => {
+    /** Signs `signed` for the request, then sends `sent` instead. */
+    const tamper = async (method: string, path: string, signed: Buffer, sent: Buffer, headers: Record<string, string> = {}): Promise<RawResponse> => {
+      const h = await signedHeaders(s.url, ROOT, method, path, { body: signed, headers });
+      return raw(s.url, method, path, { headers: h, body: sent });
+    };
+    const mismatch = (res: RawResponse, what: string): void => {
+      assert.equal(res.status, 400, `${what}: ${res.text}`);
+      assert.equal(code(res), 'XAmzContentSHA256Mismatch', what);
+    };
+    // An overwrite with a tampered body leaves the old object in place.
+    assert.equal((await signedRaw(s.url, ROOT, 'PUT', '/neg/kept.txt', { body: Buffer.from('old') })).status, 200);
+    mismatch(await tamper('PUT', '/neg/kept.txt', Buffer.from('new'), Buffer.from('NEW')), 'overwrite');
+    assert.equal((await stored('kept.txt')).body.toString(), 'old');
+    // A directory marker must be empty and still hash to what was signed.
+    const marker = await signedHeaders(s.url, ROOT, 'PUT', '/neg/dir/', { body: Buffer.alloc(0), payload: sha256Hex('x') });
+    mismatch(await raw(s.url, 'PUT', '/neg/dir/', { headers: marker, body: Buffer.alloc(0) }), 'directory marker');
+    assert.equal((await stored('dir/')).status, 404);
+    // A part with a tampered body is not recorded.
+    const created = await signedRaw(s.url, ROOT, 'POST', '/neg/parts.bin?uploads');
+    const uploadId = xmlText(created.text, 'UploadId') ?? '';
+    mismatch(await tamper('PUT', `/neg/parts.bin?partNumber=1&uploadId=${uploadId}`, data, Buffer.from(data).fill(1, 0, 1)), 'UploadPart');
+    const parts = await signedRaw(s.url, ROOT, 'GET', `/neg/parts.bin?uploadId=${uploadId}`);
+    assert.equal(parts.status, 200, parts.text);
+    assert.equal(xmlText(parts.text, 'PartNumber'), undefined, 'no part recorded');
+    // XML bodies: DeleteObjects (read whole, then checked) and a tagging document (checked as it streams).
+    const del = Buffer.from('<Delete><Object><Key>kept.txt</Key></Object></Delete>');
+    const md5 = { 'content-md5': createHash('md5').update(del).digest('base64') };
+    mismatch(await tamper('POST', '/neg?delete', del, Buffer.from(del.toString().replace('kept', 'KEPT')), md5), 'DeleteObjects');
+    assert.equal((await stored('kept.txt')).status, 200);
+    const tags = Buffer.from('<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>');
+    mismatch(await tamper('PUT', '/neg/kept.txt?tagging', tags, Buffer.from(tags.toString().replace('1', '2'))), 'PutObjectTagging');
   });
 
   it('a skewed clock is RequestTimeTooSkewed; a date outside the credential scope or another region is AuthorizationHeaderMalformed', async () => {

@@ -77,7 +77,7 @@ function trailerAlgorithm(ctx: RequestContext): ChecksumAlgorithm | undefined {
 }
 
 export interface RequestChecksum {
-  /** What the namespace computes and verifies while staging the body. */
+  /** What the namespace computes and verifies while staging the body; whoever reads `body` must settle these. */
   checks: BodyChecksum;
   /** Use instead of ctx.body(): it lets a trailer's verified value be read back. */
   body: () => Readable;
@@ -106,6 +106,9 @@ export function requestChecksum(ctx: RequestContext, fallback?: ChecksumAlgorith
   if (sent && !isWellFormedChecksum(sent.algorithm, sent.value)) throw invalidHeader(sent.header);
 
   const checks: BodyChecksum = { contentMd5: contentMd5Of(ctx) };
+  // Checked in the namespace's one hashing pass rather than by a stage of its own in front of it.
+  const contentSha256 = ctx.bodySha256;
+  if (contentSha256 !== undefined) checks.contentSha256 = contentSha256;
   let decoder: AwsChunkedDecoder | undefined;
   if (sent) {
     checks.algorithm = sent.algorithm;
@@ -118,7 +121,7 @@ export function requestChecksum(ctx: RequestContext, fallback?: ChecksumAlgorith
     checks.algorithm = fallback;
   }
   const body = (): Readable => {
-    const stream = ctx.body();
+    const stream = ctx.body({ sha256CheckedByConsumer: contentSha256 !== undefined });
     if (stream instanceof AwsChunkedDecoder) decoder = stream;
     return stream;
   };

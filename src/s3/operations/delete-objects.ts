@@ -58,7 +58,9 @@ async function verifiedBody(ctx: RequestContext): Promise<Buffer> {
     checksum.update(raw);
     computed = checksum.digest();
   }
-  settleChecksum(sent.checks, { checksum: computed, md5Base64: () => createHash('md5').update(raw).digest('base64') });
+  settleChecksum(sent.checks, {
+    checksum: computed, md5Base64: () => createHash('md5').update(raw).digest('base64'), sha256Hex: () => createHash('sha256').update(raw).digest('hex'),
+  });
   return raw;
 }
 
