@@ -15,7 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import { S3Error } from '../s3/errors.ts';
 import type { CredentialStore } from './credentials.ts';
 import { identifySimple } from './simple.ts';
-import { verifyRequest, type AuthResult } from './verify.ts';
+import { verifyRequestNow, type AuthResult } from './verify.ts';
 
 export type AuthMode = 'simple' | 'sigv4';
 
@@ -121,35 +121,44 @@ export class Authenticator {
    * store, or of a request with no credential (anonymous in sigv4 mode, the
    * default user in simple mode).
    */
-  async identityOf(accessKeyId: string | undefined, result: AuthResult | undefined): Promise<Identity> {
+  identityOf(accessKeyId: string | undefined, result: AuthResult | undefined): Identity | Promise<Identity> {
     const defaultUser = this.#options.defaultUser;
     if (accessKeyId === undefined) {
       return this.mode === 'simple'
         ? { user: defaultUser, isRoot: true, anonymous: false, result: undefined }
         : { user: ANONYMOUS_USER, isRoot: false, anonymous: true, result };
     }
+    const identify = (known: KnownKey | undefined): Identity => {
+      // The key was there a moment ago, when the signature was checked; a user removed in between is gone.
+      if (known === undefined) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
+      return { user: known.user, isRoot: this.mode === 'simple' ? known.user === defaultUser : known.isRoot, anonymous: false, result };
+    };
     const found = this.#known(accessKeyId);
-    const known = found instanceof Promise ? await found : found;
-    // The key was there a moment ago, when the signature was checked; a user removed in between is gone.
-    if (known === undefined) throw new S3Error('InvalidAccessKeyId', undefined, { AWSAccessKeyId: accessKeyId });
-    return { user: known.user, isRoot: this.mode === 'simple' ? known.user === defaultUser : known.isRoot, anonymous: false, result };
+    return found instanceof Promise ? found.then(identify) : identify(found);
   }
 
-  /** Authenticates one request; rejects with the S3Error S3 would answer. */
-  async authenticate(req: IncomingMessage, target: RequestTarget): Promise<Identity> {
+  /**
+   * Authenticates one request; fails with the S3Error S3 would answer. With
+   * the credential cached this all happens synchronously (and a refusal is
+   * thrown, not rejected): callers await it either way.
+   */
+  authenticate(req: IncomingMessage, target: RequestTarget): Identity | Promise<Identity> {
     if (this.mode === 'simple') {
       const named = identifySimple(firstValue(req.headers.authorization), new URLSearchParams(target.rawQuery), this.#options.defaultUser);
       return { user: named.user, isRoot: named.user === this.#options.defaultUser, anonymous: false, result: undefined };
     }
-    const result = await verifyRequest({
+    const verified = verifyRequestNow({
       method: req.method ?? 'GET',
       rawPath: target.rawPath,
       rawQuery: target.rawQuery,
       headers: req.headers,
       headersDistinct: repeatsHeaders(req) ? req.headersDistinct : undefined,
     }, { lookupSecret: this.lookupSecret, region: this.#options.region, virtualHostBucket: target.virtualHostBucket });
-    checkBodyFraming(result, req);
-    return await this.identityOf(result.version === 'none' ? undefined : result.accessKeyId, result);
+    const identify = (result: AuthResult): Identity | Promise<Identity> => {
+      checkBodyFraming(result, req);
+      return this.identityOf(result.version === 'none' ? undefined : result.accessKeyId, result);
+    };
+    return verified instanceof Promise ? verified.then(identify) : identify(verified);
   }
 }
 

@@ -6,7 +6,7 @@
 // (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html)
 import { S3Error } from '../s3/errors.ts';
 import { verifySigV2Header, verifySigV2Query, type SigV2Options, type SigV2Result } from './sigv2.ts';
-import { firstHeader, verifySigV4Header, verifySigV4Query, type SignedRequest, type SigV4Result } from './sigv4.ts';
+import { firstHeader, verifySigV4HeaderNow, verifySigV4Query, type SignedRequest, type SigV4Result } from './sigv4.ts';
 
 export interface AnonymousResult {
   version: 'none';
@@ -19,6 +19,14 @@ const ONE_MECHANISM = 'Only one auth mechanism allowed; only the X-Amz-Algorithm
 
 /** Authenticates a request; rejects with an S3Error when it carries a credential that does not verify. */
 export async function verifyRequest(req: SignedRequest, options: SigV2Options): Promise<AuthResult> {
+  return await verifyRequestNow(req, options);
+}
+
+/**
+ * verifyRequest, synchronous for a SigV4 header whose secret is cached (it
+ * throws then, instead of rejecting): what the server calls on every request.
+ */
+export function verifyRequestNow(req: SignedRequest, options: SigV2Options): AuthResult | Promise<AuthResult> {
   const authorization = firstHeader(req, 'authorization') ?? '';
   // Most requests have no query at all: no URLSearchParams for them.
   const query = req.rawQuery === '' ? undefined : new URLSearchParams(req.rawQuery);
@@ -32,7 +40,7 @@ export async function verifyRequest(req: SignedRequest, options: SigV2Options): 
       throw new S3Error('InvalidArgument', 'Authorization header is invalid -- one and only one \' \' (space) required', argument);
     }
     const scheme = authorization.slice(0, space);
-    if (scheme === 'AWS4-HMAC-SHA256') return await verifySigV4Header(req, options);
+    if (scheme === 'AWS4-HMAC-SHA256') return verifySigV4HeaderNow(req, options);
     if (scheme === 'AWS') return verifySigV2Header(req, options);
     throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', argument);
   }
