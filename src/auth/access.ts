@@ -75,8 +75,8 @@ export class AccessControl {
       const ownersOnly = bucket !== null && bucket.extras.policy === undefined
         && (identity.isRoot || (!identity.anonymous && identity.user === bucket.owner));
       if (needs.object) resources.object = ask.key === '' || bucket === null || ownersOnly ? null : await this.#object(ask.bucket, ask.key);
-      const uploadId = ask.query.get('uploadId');
-      if (needs.upload && uploadId !== null) {
+      const uploadId = needs.upload ? ask.query.get('uploadId') : null;
+      if (uploadId !== null) {
         const upload = await this.#store.getUpload(uploadId);
         resources.upload = upload !== undefined && upload.bucket === ask.bucket && upload.key === ask.key ? upload : null;
       }

@@ -86,6 +86,8 @@ const LIST_BUCKET: CheckRule = { action: 's3:ListBucket', resource: 'bucket', ac
 
 const allow = (reason: string): AuthDecision => ({ allowed: true, reason });
 const deny = (reason: string): AuthDecision => ({ allowed: false, reason });
+const ROOT_USER: AuthDecision = Object.freeze(allow('root user'));
+const BUCKET_OWNER: AuthDecision = Object.freeze(allow('bucket owner'));
 
 interface Target {
   bucketName: string;
@@ -127,10 +129,9 @@ function decideCheck(rule: CheckRule, ev: Evaluation): AuthDecision {
   const user = request.user;
   const action = t.versionId !== undefined && rule.versionAction ? rule.versionAction : rule.action;
   const isBucketOwner = user !== undefined && user === bucket.owner;
-  // Without a policy, root and the bucket owner are allowed before anything else is built (the common case).
-  if (bucket.extras.policy === undefined && (principal.isRoot || isBucketOwner) && !(rule.existing && object === null)) {
-    return allow(principal.isRoot ? 'root user' : 'bucket owner');
-  }
+  // Without a policy nothing can deny root or the bucket owner (whether or not the object exists, they may
+  // also list, so the handler answers 404 either way): allowed before anything else is built, the common case.
+  if (bucket.extras.policy === undefined && (principal.isRoot || isBucketOwner)) return principal.isRoot ? ROOT_USER : BUCKET_OWNER;
   const resource = rule.resource === 'bucket' ? `${ARN}${bucket.name}` : `${ARN}${bucket.name}/${t.key}`;
   const effect = bucket.extras.policy === undefined ? 'NoMatch'
     : evaluatePolicy(bucket.extras.policy, { principal, action, resource, context: checkContext(ev.base(), action, request.query, object?.extras.tags) });

@@ -69,9 +69,18 @@ const cache = new Map<string, SigningKey>();
 
 /** kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request"). */
 export function deriveSigningKey(secret: string, date: string, region: string, service = 's3'): SigningKey {
+  // The key of the previous request first: comparing four short strings costs less than building a map key.
+  const last = lastDerived;
+  if (last !== undefined && last.secret === secret && last.date === date && last.region === region && last.service === service) return last.key;
   const id = `${date}\n${region}\n${service}\n${secret}`;
-  const hit = cache.get(id);
-  if (hit !== undefined) return hit;
+  const key = cache.get(id) ?? derive(id, secret, date, region, service);
+  lastDerived = { secret, date, region, service, key };
+  return key;
+}
+
+let lastDerived: { secret: string; date: string; region: string; service: string; key: SigningKey } | undefined;
+
+function derive(id: string, secret: string, date: string, region: string, service: string): SigningKey {
   const kDate = hmacSha256(`AWS4${secret}`, date);
   const kRegion = hmacSha256(kDate, region);
   const kService = hmacSha256(kRegion, service);

@@ -72,13 +72,21 @@ export function parseAuthorizationHeader(value: string, region?: string): Parsed
   const at = value.indexOf(SIGNATURE);
   const single = at >= 0 && value.indexOf(SIGNATURE, at + SIGNATURE.length) < 0;
   const end = single ? value.indexOf(',', at) : -1;
+  const signature = (): string => value.slice(at + SIGNATURE.length, end < 0 ? undefined : end).trim();
+  // The previous request's shape first, without building a key: SDKs put the Signature last.
+  const last = lastShape;
+  if (single && end < 0 && last !== undefined && last.region === region && last.prefix.length === at && value.startsWith(last.prefix)) {
+    return { credential: last.parsed.credential, signedHeaders: last.parsed.signedHeaders, signature: signature() };
+  }
   const shape = single ? `${region ?? ''}\n${value.slice(0, at)}${end < 0 ? '' : value.slice(end)}` : undefined;
   const known = shape === undefined ? undefined : parsedShapes.get(shape);
-  if (known !== undefined) return { ...known, signature: value.slice(at + SIGNATURE.length, end < 0 ? undefined : end).trim() };
+  if (known !== undefined) return { ...known, signature: signature() };
   const parsed = parseAuthorizationHeaderUncached(value, region);
   if (shape !== undefined) {
+    const kept = { credential: parsed.credential, signedHeaders: parsed.signedHeaders };
     if (parsedShapes.size >= MAX_SHAPES) parsedShapes.clear();
-    parsedShapes.set(shape, { credential: parsed.credential, signedHeaders: parsed.signedHeaders });
+    parsedShapes.set(shape, kept);
+    if (end < 0) lastShape = { region, prefix: value.slice(0, at), parsed: kept };
   }
   return parsed;
 }
@@ -86,6 +94,8 @@ export function parseAuthorizationHeader(value: string, region?: string): Parsed
 const SIGNATURE = 'Signature=';
 const MAX_SHAPES = 256;
 const parsedShapes = new Map<string, Omit<ParsedSigV4, 'signature'>>();
+/** The last shape parsed whose Signature came last: `prefix` is everything before 'Signature='. */
+let lastShape: { region: string | undefined; prefix: string; parsed: Omit<ParsedSigV4, 'signature'> } | undefined;
 
 function parseAuthorizationHeaderUncached(value: string, region?: string): ParsedSigV4 {
   const malformed = (message: string, fields: Record<string, string> = {}): S3Error =>

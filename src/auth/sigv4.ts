@@ -9,7 +9,7 @@
 // (ChunkSignatureVerifier in chunk-signature.ts; Sha256Verifier for hex hashes).
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../s3/errors.ts';
-import { canonicalQuery, canonicalUriCandidates, sha256Hex } from './aws-encoding.ts';
+import { canonicalQuery, canonicalUriCandidates, EMPTY_SHA256, sha256Hex } from './aws-encoding.ts';
 import {
   checkSkew, invalidAccessKey, noDate, parseRequestDate, signatureMismatch,
 } from './auth-errors.ts';
@@ -81,9 +81,15 @@ const STREAMING_MODES: Record<string, PayloadMode> = {
 
 /** The payload mode an x-amz-content-sha256 value names, or undefined for a value S3 refuses. */
 export function payloadMode(value: string): PayloadMode | undefined {
-  if (value.length === 64) return isHex(value) ? { kind: 'sha256', hex: value.toLowerCase() } : undefined;
+  if (value.length === 64) {
+    // Every GET declares the hash of the empty body: that one answer is shared.
+    if (value === EMPTY_SHA256) return EMPTY_PAYLOAD;
+    return isHex(value) ? { kind: 'sha256', hex: value.toLowerCase() } : undefined;
+  }
   return Object.hasOwn(STREAMING_MODES, value) ? STREAMING_MODES[value] : undefined;
 }
+
+const EMPTY_PAYLOAD: PayloadMode = Object.freeze({ kind: 'sha256', hex: EMPTY_SHA256 });
 
 function isHex(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -121,7 +127,18 @@ function canonicalHeaders(req: SignedRequest, signed: readonly string[]): string
  */
 function canonicalValue(value: string): string {
   const trimmed = value.trim();
-  return /[^\S ]| {2}/.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
+  return isFolded(trimmed) ? trimmed : trimmed.replace(/\s+/g, ' ');
+}
+
+/** True when `text` has no whitespace but single spaces (printable ASCII only, no double space): nothing to fold. */
+function isFolded(text: string): boolean {
+  let previous = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || (c === 0x20 && previous === 0x20)) return false;
+    previous = c;
+  }
+  return true;
 }
 
 export function canonicalRequest(
@@ -224,8 +241,9 @@ export function verifySigV4HeaderNow(req: SignedRequest, options: VerifyOptions)
   if (dateText === undefined || requestTime === undefined) throw noDate();
   checkSkew(requestTime, dateText, now);
   const parsed = parseAuthorizationHeader(authorization, options.region);
-  const amzDate = xAmzDate ?? amzDateOf(requestTime);
-  if (parsed.credential.date !== amzDateOf(requestTime).slice(0, 8)) {
+  const formatted = amzDateOf(requestTime);
+  const amzDate = xAmzDate ?? formatted;
+  if (!formatted.startsWith(parsed.credential.date) || parsed.credential.date.length !== 8) {
     throw new S3Error('AuthorizationHeaderMalformed',
       'The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.');
   }

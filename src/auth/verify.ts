@@ -33,16 +33,12 @@ export function verifyRequestNow(req: SignedRequest, options: SigV2Options): Aut
   const v4Query = query?.has('X-Amz-Algorithm') === true;
   const v2Query = query?.has('Signature') === true;
   if (authorization !== '') {
-    const argument = { ArgumentName: 'Authorization', ArgumentValue: authorization };
-    if (v4Query || v2Query) throw new S3Error('InvalidArgument', ONE_MECHANISM, argument);
-    const space = authorization.indexOf(' ');
-    if (space < 0) {
-      throw new S3Error('InvalidArgument', 'Authorization header is invalid -- one and only one \' \' (space) required', argument);
-    }
-    const scheme = authorization.slice(0, space);
-    if (scheme === 'AWS4-HMAC-SHA256') return verifySigV4HeaderNow(req, options);
-    if (scheme === 'AWS') return verifySigV2Header(req, options);
-    throw new S3Error('InvalidArgument', 'Unsupported Authorization Type', argument);
+    const invalid = (message: string): S3Error =>
+      new S3Error('InvalidArgument', message, { ArgumentName: 'Authorization', ArgumentValue: authorization });
+    if (v4Query || v2Query) throw invalid(ONE_MECHANISM);
+    if (authorization.startsWith('AWS4-HMAC-SHA256 ')) return verifySigV4HeaderNow(req, options);
+    if (authorization.startsWith('AWS ')) return verifySigV2Header(req, options);
+    throw invalid(authorization.includes(' ') ? 'Unsupported Authorization Type' : 'Authorization header is invalid -- one and only one \' \' (space) required');
   }
   if (v4Query && v2Query) throw new S3Error('InvalidArgument', ONE_MECHANISM, { ArgumentName: 'Authorization' });
   if (v4Query) return verifySigV4Query(req, options);
