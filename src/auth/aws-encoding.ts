@@ -61,18 +61,20 @@ export function percentDecode(text: string, plusIsSpace: boolean): Buffer {
 }
 
 /**
- * The canonical URIs a client may have signed for a raw request path. S3 signs
+ * The canonical URI a client signed for a raw request path, most likely. S3 signs
  * the path as sent (it is not normalised and, unlike other services, not
  * encoded a second time); a client that sent a byte unencoded which UriEncode
  * would encode (e.g. '$' or '!') signed the UriEncode form instead. Both
  * decode to the same key, so accepting either binds the same object.
  */
-export function* canonicalUriCandidates(rawPath: string): Generator<string> {
-  const path = rawPath === '' ? '/' : rawPath;
-  yield path;
-  // Only computed when the path as sent did not verify: most requests never get here.
-  const reencoded = uriEncode(percentDecode(path, false), true);
-  if (reencoded !== path) yield reencoded;
+export function canonicalUri(rawPath: string): string {
+  return rawPath === '' ? '/' : rawPath;
+}
+
+/** The second candidate (see canonicalUri): the UriEncode form of the path, when it differs. Only asked when the first did not verify. */
+export function reencodedCanonicalUri(canonical: string): string | undefined {
+  const reencoded = uriEncode(percentDecode(canonical, false), true);
+  return reencoded === canonical ? undefined : reencoded;
 }
 
 /** Splits a raw query string into decoded [name, value] byte pairs, as the server reads them ('+' is a space). */
@@ -95,6 +97,7 @@ export function queryPairs(rawQuery: string): Array<[Buffer, Buffer]> {
  * `exclude` (X-Amz-Signature for presigned URLs) is left out.
  */
 export function canonicalQuery(rawQuery: string, exclude?: string): string {
+  if (rawQuery === '') return '';
   const encoded: Array<[string, string]> = [];
   for (const [name, value] of queryPairs(rawQuery)) {
     const encodedName = uriEncode(name);

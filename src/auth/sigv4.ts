@@ -9,7 +9,7 @@
 // (ChunkSignatureVerifier in chunk-signature.ts; Sha256Verifier for hex hashes).
 import type { IncomingHttpHeaders } from 'node:http';
 import { S3Error } from '../s3/errors.ts';
-import { canonicalQuery, canonicalUriCandidates, EMPTY_SHA256, sha256Hex } from './aws-encoding.ts';
+import { canonicalQuery, canonicalUri, EMPTY_SHA256, reencodedCanonicalUri, sha256Hex } from './aws-encoding.ts';
 import {
   checkSkew, invalidAccessKey, noDate, parseRequestDate, signatureMismatch,
 } from './auth-errors.ts';
@@ -189,19 +189,25 @@ function checkSignature(
   const { credential } = parsed;
   const key = deriveSigningKey(secret, credential.date, credential.region);
   const query = canonicalQuery(req.rawQuery, 'X-Amz-Signature');
-  let first: { canonical: string; toSign: string } | undefined;
-  for (const uri of canonicalUriCandidates(req.rawPath)) {
+  const signs = (uri: string): { canonical: string; toSign: string; expected: string } => {
     const canonical = canonicalRequest(req, uri, query, parsed.signedHeaders, payloadHash);
     const toSign = stringToSign(amzDate, credential.scope, canonical);
-    first ??= { canonical, toSign };
-    const expected = key.signHex(toSign);
-    if (!forceMismatch && signaturesEqual(expected, parsed.signature)) {
-      return { amzDate, scope: credential.scope, signingKey: key, seedSignature: expected };
+    return { canonical, toSign, expected: key.signHex(toSign) };
+  };
+  const uri = canonicalUri(req.rawPath);
+  const first = signs(uri);
+  let match = !forceMismatch && signaturesEqual(first.expected, parsed.signature) ? first.expected : undefined;
+  if (match === undefined && !forceMismatch) {
+    const second = reencodedCanonicalUri(uri);
+    if (second !== undefined) {
+      const expected = signs(second).expected;
+      if (signaturesEqual(expected, parsed.signature)) match = expected;
     }
   }
+  if (match !== undefined) return { amzDate, scope: credential.scope, signingKey: key, seedSignature: match };
+  // S3 reports what it computed for the path as sent.
   throw signatureMismatch({
-    accessKeyId: credential.accessKeyId, stringToSign: first?.toSign ?? '', signatureProvided: parsed.signature,
-    canonicalRequest: first?.canonical,
+    accessKeyId: credential.accessKeyId, stringToSign: first.toSign, signatureProvided: parsed.signature, canonicalRequest: first.canonical,
   });
 }
 
