@@ -200,11 +200,15 @@ function checkBodyFraming(result: AuthResult, req: IncomingMessage): void {
 }
 
 /** Condition keys the authentication layer knows: s3:signatureversion ("AWS4-HMAC-SHA256" or "AWS") and s3:authType. */
-export function authConditionKeys(identity: Identity): Record<string, string> {
+export function authConditionKeys(identity: Identity): Readonly<Record<string, string>> {
   const result = identity.result;
-  if (result === undefined || result.version === 'none') return {};
-  return {
-    's3:signatureversion': result.version === 4 ? 'AWS4-HMAC-SHA256' : 'AWS',
-    's3:authType': result.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER',
-  };
+  if (result === undefined || result.version === 'none') return NO_KEYS;
+  return CONDITION_KEYS[`${result.version === 4 ? 'AWS4-HMAC-SHA256' : 'AWS'} ${result.presigned ? 'REST-QUERY-STRING' : 'REST-HEADER'}`];
 }
+
+/** The four answers of authConditionKeys, built once: every authorized request asks. */
+const NO_KEYS: Readonly<Record<string, string>> = Object.freeze({});
+const CONDITION_KEYS: Readonly<Record<string, Readonly<Record<string, string>>>> = Object.fromEntries(
+  ['AWS4-HMAC-SHA256', 'AWS'].flatMap((version) => ['REST-QUERY-STRING', 'REST-HEADER'].map((authType) =>
+    [`${version} ${authType}`, Object.freeze({ 's3:signatureversion': version, 's3:authType': authType })])),
+);
