@@ -40,8 +40,10 @@ function piped<T extends Transform>(req: IncomingMessage, into: T): T {
  */
 export function declaredBodySha256(req: IncomingMessage, result: AuthResult | undefined): string | undefined {
   if (result === undefined) return undefined;
+  // Already checked and lower-cased by the verifier (payloadMode).
+  if (result.version === 4 && result.payload.kind === 'sha256') return result.payload.hex;
   // A declared hash is checked whoever declared it: on a SigV4 request it is signed, on others it is still a promise about the data.
-  const declared = result.version === 4 && result.payload.kind === 'sha256' ? result.payload.hex : headerValue(req, 'x-amz-content-sha256');
+  const declared = headerValue(req, 'x-amz-content-sha256');
   return declared !== undefined && HEX_SHA256.test(declared) ? declared.toLowerCase() : undefined;
 }
 
@@ -57,8 +59,9 @@ export function verifiedBody(
   req: IncomingMessage, result: AuthResult | undefined, framing: BodyFraming, options: { sha256CheckedByConsumer?: boolean } = {},
 ): Readable {
   if (!framing.awsChunked) {
+    if (options.sha256CheckedByConsumer === true) return req;
     const declared = declaredBodySha256(req, result);
-    return declared !== undefined && options.sha256CheckedByConsumer !== true ? piped(req, new Sha256Verifier(declared)) : req;
+    return declared !== undefined ? piped(req, new Sha256Verifier(declared)) : req;
   }
   let hooks: ReturnType<ChunkSignatureVerifier['decoderHooks']> = {};
   if (result?.version === 4 && result.payload.kind === 'streaming' && result.payload.signedChunks) {
