@@ -81,8 +81,7 @@ export async function startStrata(config: Config, logger: Logger = pino({ level:
   const users = createUsersApi(authenticator, logger);
   const server = createS3Server({
     ns, settings, logger, metrics, authenticator,
-    fallback: async (req, res, path, query) =>
-      (await metrics.handler(req, res, path, query)) || (await users(req, res, path, query)) || admin(req, res, path, query),
+    adminRoutes: [metrics.route, users, admin],
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -13,7 +13,7 @@ import type { Namespace } from '../namespace/namespace.ts';
 import type { S3Settings } from '../s3/context.ts';
 import { S3Error, isS3Error } from '../s3/errors.ts';
 import { pipeInto } from '../util/pipe.ts';
-import type { FallbackHandler } from '../s3/server.ts';
+import type { AdminRoute } from '../s3/server.ts';
 import { CACHE_ACTIONS, cacheFields, handleCacheAction, type CacheFields } from './fs-cache-api.ts';
 
 export const FS_API_PREFIX = '/api/v1/fs/';
@@ -173,11 +173,11 @@ async function syncPath(ns: Namespace, bucket: string, key: string): Promise<voi
 }
 
 export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: Logger,
-  authenticator = new Authenticator({ mode: 'simple', defaultUser: settings.defaultUser, region: settings.region })): FallbackHandler {
+  authenticator = new Authenticator({ mode: 'simple', defaultUser: settings.defaultUser, region: settings.region })): AdminRoute {
   // Authenticated and authorized as the S3 API is (fs-access.ts).
   const access = new AccessControl(ns, authenticator.mode === 'sigv4');
-  return async (req: IncomingMessage, res: ServerResponse, rawPath: string, query: URLSearchParams) => {
-    if (!rawPath.startsWith(FS_API_PREFIX)) return false;
+  const claims = (_req: IncomingMessage, rawPath: string): boolean => rawPath.startsWith(FS_API_PREFIX);
+  return { claims, serve: async (req: IncomingMessage, res: ServerResponse, rawPath: string, query: URLSearchParams) => {
     const started = process.hrtime.bigint();
     const action = rawPath.slice(FS_API_PREFIX.length);
     const method = req.method ?? 'GET';
@@ -189,20 +189,23 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: 
       if (method === 'GET' && action === 'ls') {
         if (flag('sync')) await syncPath(ns, bucket, key);
         const target = await stat(ns, bucket, key, settings.defaultUser);
-        if (!target.isDirectory) return sendJson(res, 200, { entries: [target] }), true;
-        const entries: FsEntry[] = [];
-        const walk = async (b: string, k: string): Promise<void> => {
-          for (const entry of await listDir(ns, b, k, flag('sync'))) {
-            if (b === '' && !caller.visible(entry)) continue;
-            entries.push(entry);
-            if (flag('recursive') && entry.isDirectory) {
-              const child = splitFsPath(entry.path);
-              await walk(child.bucket, child.key);
+        if (!target.isDirectory) {
+          sendJson(res, 200, { entries: [target] });
+        } else {
+          const entries: FsEntry[] = [];
+          const walk = async (b: string, k: string): Promise<void> => {
+            for (const entry of await listDir(ns, b, k, flag('sync'))) {
+              if (b === '' && !caller.visible(entry)) continue;
+              entries.push(entry);
+              if (flag('recursive') && entry.isDirectory) {
+                const child = splitFsPath(entry.path);
+                await walk(child.bucket, child.key);
+              }
             }
-          }
-        };
-        await walk(bucket, key);
-        sendJson(res, 200, { entries });
+          };
+          await walk(bucket, key);
+          sendJson(res, 200, { entries });
+        }
       } else if (method === 'GET' && action === 'stat') {
         sendJson(res, 200, await stat(ns, bucket, key, settings.defaultUser));
       } else if (method === 'GET' && action === 'cat') {
@@ -257,6 +260,5 @@ export function createAdminHandler(ns: Namespace, settings: S3Settings, logger: 
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     logger.info({ op: `fs.${action}`, path: query.get('path'), status: res.statusCode, ms: Math.round(ms * 100) / 100 }, 'request');
-    return true;
-  };
+  } };
 }

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, type LabelValues } from 'prom-client';
 import type { CacheStats, PageCache } from '../cache/page-cache.ts';
 import type { TierStats } from '../cache/tier.ts';
-import type { FallbackHandler } from '../s3/server.ts';
+import type { AdminRoute } from '../s3/server.ts';
 
 export const METRICS_PATH = '/api/v1/metrics';
 export const SHORT_METRICS_PATH = '/metrics';
@@ -53,21 +53,24 @@ export class StrataMetrics {
     this.#latency.observe(labels, seconds);
   }
 
-  /** Serves the metrics paths (see the top of this file); false for any other request. */
-  readonly handler: FallbackHandler = async (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => {
-    const method = req.method ?? 'GET';
-    const readOnly = method === 'GET' || method === 'HEAD';
-    const short = path === SHORT_METRICS_PATH && readOnly && query.size === 0 && req.headers.authorization === undefined;
-    if (path !== METRICS_PATH && !short) return false;
-    if (!readOnly) {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 });
-      res.end();
-      return true;
-    }
-    const text = Buffer.from(await this.registry.metrics());
-    res.writeHead(200, { 'Content-Type': this.registry.contentType, 'Content-Length': text.length });
-    res.end(method === 'HEAD' ? undefined : text);
-    return true;
+  /** The metrics paths (see the top of this file). */
+  readonly route: AdminRoute = {
+    claims: (req, path, query) => {
+      if (path === METRICS_PATH) return true;
+      const method = req.method ?? 'GET';
+      return path === SHORT_METRICS_PATH && (method === 'GET' || method === 'HEAD') && query.size === 0 && req.headers.authorization === undefined;
+    },
+    serve: async (req, res) => {
+      const method = req.method ?? 'GET';
+      if (method !== 'GET' && method !== 'HEAD') {
+        res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Length': 0 });
+        res.end();
+        return;
+      }
+      const text = Buffer.from(await this.registry.metrics());
+      res.writeHead(200, { 'Content-Type': this.registry.contentType, 'Content-Length': text.length });
+      res.end(method === 'HEAD' ? undefined : text);
+    },
   };
 
   /** Declares one cache metric whose samples are computed from the cache's stats at scrape time. */

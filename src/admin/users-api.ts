@@ -13,7 +13,7 @@ import { ANONYMOUS_USER, type Authenticator } from '../auth/authenticate.ts';
 import { CredentialError, type CredentialStore } from '../auth/credentials.ts';
 import { isLoopback } from '../config/config.ts';
 import { S3Error, isS3Error } from '../s3/errors.ts';
-import type { FallbackHandler } from '../s3/server.ts';
+import type { AdminRoute } from '../s3/server.ts';
 
 export const USERS_API_PATH = '/api/v1/admin/users';
 
@@ -109,9 +109,9 @@ async function serve(store: CredentialStore, authenticator: Authenticator, req: 
   }
 }
 
-export function createUsersApi(authenticator: Authenticator, logger: Logger): FallbackHandler {
-  return async (req, res, rawPath, query) => {
-    if (rawPath !== USERS_API_PATH && !rawPath.startsWith(`${USERS_API_PATH}/`)) return false;
+export function createUsersApi(authenticator: Authenticator, logger: Logger): AdminRoute {
+  const claims = (_req: IncomingMessage, rawPath: string): boolean => rawPath === USERS_API_PATH || rawPath.startsWith(`${USERS_API_PATH}/`);
+  return { claims, serve: async (req, res, rawPath, query) => {
     const action = rawPath.slice(USERS_API_PATH.length);
     const rawUrl = req.url ?? '';
     const q = rawUrl.indexOf('?');
@@ -133,6 +133,5 @@ export function createUsersApi(authenticator: Authenticator, logger: Logger): Fa
       }
     }
     logger.info({ op: `admin.users${action.replace('/', '.')}`, method: req.method, user: caller, name: query.get('name') ?? undefined, status: res.statusCode }, 'request');
-    return true;
-  };
+  } };
 }

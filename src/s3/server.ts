@@ -20,16 +20,23 @@ import { HANDLERS } from './operations/index.ts';
 import { route } from './router.ts';
 import { el, renderXml } from './xml/writer.ts';
 
-export interface FallbackHandler {
-  /** Serves a request outside the S3 API (e.g. the FS REST API); returns false to pass. */
-  (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<boolean>;
+/**
+ * An API served beside S3 on the same port (metrics, users, the FS REST API):
+ * docs/design.md, "Reserved paths". Every request asks `claims` first, so it
+ * is a synchronous look at the path: S3 requests pass without a turn of the queue.
+ */
+export interface AdminRoute {
+  claims(req: IncomingMessage, path: string, query: URLSearchParams): boolean;
+  /** Answers a claimed request (never fails: errors are answered). */
+  serve(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void>;
 }
 
 export interface S3ServerOptions {
   ns: Namespace;
   settings: S3Settings;
   logger: Logger;
-  fallback?: FallbackHandler;
+  /** Checked in order before S3 routing (path-style requests only). */
+  adminRoutes?: readonly AdminRoute[];
   /** Authenticates requests (shared with the FS and admin APIs); built from settings.auth and `credentials` when absent. */
   authenticator?: Authenticator;
   /** The credential store sigv4 mode verifies against (when no authenticator is given). */
@@ -108,7 +115,11 @@ async function handleRequest(options: S3ServerOptions, security: Security, req: 
   // Virtual-hosted (`Host: bucket.<base-domain>`) or path style; see addressing.ts.
   const addressed = addressRequest(req.headers.host, rawPath, options.settings.baseDomains, options.settings.prefix);
   // On a bucket's host every path is a key, so the FS API (a path-style URL) is not there.
-  if (!addressed.virtualHost && options.fallback && (await options.fallback(req, res, rawPath, query))) return;
+  const admin = addressed.virtualHost ? undefined : options.adminRoutes?.find((r) => r.claims(req, rawPath, query));
+  if (admin !== undefined) {
+    await admin.serve(req, res, rawPath, query);
+    return;
+  }
 
   const abort = new AbortController();
   const onClose = (): void => {
