@@ -37,6 +37,15 @@ export interface ObjectExtras {
    * this file of the local data directory (not in the mount's under-storage).
    */
   pending?: { path: string };
+  /**
+   * The version of the file in the mount's store that this row's bytes are: the
+   * store's tag for it (S3's ETag, unquoted: FileStatus.etag) as the store
+   * reported it when Strata wrote the file there or found it by metadata sync.
+   * Reads from the store are pinned to it (If-Match), so bytes of a version
+   * that replaced it are never served or cached under this row's dataId.
+   * Absent on local mounts, pending copies, and stores without tags.
+   */
+  remoteVersion?: string;
 }
 
 export interface UploadExtras {

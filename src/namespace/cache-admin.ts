@@ -12,12 +12,12 @@
 // Cf. Alluxio's `fs load`, `fs free`, `fs pin` (https://docs.alluxio.io/os/user/stable/en/operation/User-CLI.html).
 import type { ObjectRecord } from '../meta/metadata-store.ts';
 import type { TierPages } from '../cache/page-cache.ts';
-import { streamFetch } from '../cache/fetcher.ts';
 import { S3Error } from '../s3/errors.ts';
 import { updateObjectExtras } from './attributes.ts';
 import { requireBucket } from './buckets.ts';
 import { headObject } from './objects.ts';
 import { persistNow } from './persist-pending.ts';
+import { changedWhileReading, followStoreChangeLocked, isStoreChange, pinnedFetch } from './remote-read.ts';
 import type { NamespaceDeps } from './types.ts';
 
 export interface CacheStatus {
@@ -144,8 +144,13 @@ export async function load(deps: NamespaceDeps, path: string, onProgress?: LoadP
   let before = 0;
   for (const row of rows) {
     const { mount, path: where } = deps.mounts.resolve(row.bucket, row.key);
-    const fetch = streamFetch((range) => mount.storage.read(where, range));
-    const result = await deps.cache.load(row.dataId, row.size, fetch, (done) => onProgress?.(before + done, total));
+    const fetch = pinnedFetch(mount.storage, where, row);
+    const result = await deps.cache.load(row.dataId, row.size, fetch, (done) => onProgress?.(before + done, total)).catch(async (err: unknown) => {
+      if (!isStoreChange(err)) throw err;
+      // Replaced in the store since its row was read: the row follows, and loading again loads the new version.
+      await followStoreChangeLocked(deps, row);
+      throw changedWhileReading();
+    });
     before += row.size;
     report.pages += result.pages;
     report.fetchedPages += result.fetchedPages;

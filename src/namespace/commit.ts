@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { NULL_VERSION, type IntentRecord, type ObjectRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import type { Readable } from 'node:stream';
-import { StorageError, type StagedWrite, type UnderStorage } from '../storage/under-storage.ts';
+import { StorageError, type StagedWrite, type UnderStorage, type WrittenVersion } from '../storage/under-storage.ts';
 import type { Location, WriteType } from './mounts.ts';
 import { dropPending, fillCache, keepsLocalCopy, pendingPath, writeTypeFor } from './persist-pending.ts';
 import { notifyPersistQueued } from './persister.ts';
@@ -65,9 +65,11 @@ export async function commitObject(
   const location = deps.mounts.resolve(row.bucket, row.key);
   const writeType = writeTypeFor(deps, location, requested);
   const keepLocal = keepsLocalCopy(writeType);
-  // Only this write decides whether its data is pending (a copy's extras come from its source).
+  // Only this write decides whether its data is pending, and which version of the store's file it is
+  // (a copy's extras come from its source).
   row.extras = { ...row.extras };
   delete row.extras.pending;
+  delete row.extras.remoteVersion;
   if (keepLocal) row.extras.pending = { path: pendingPath(row.dataId) };
   const queue = writeType === 'ASYNC_THROUGH';
   await deps.locks.run(lockKey(row.bucket, row.key), async () => {
@@ -88,7 +90,7 @@ export async function commitObject(
     if (queue) await deps.store.addPersistTask({ id: row.dataId, bucket: row.bucket, key: row.key, dataId: row.dataId, enqueued: Date.now(), attempts: 0, notBefore: 0 });
     try {
       if (row.extras.pending) await deps.storage.commit(staged, row.extras.pending.path);
-      else await placeData(deps, staged, location, row.key);
+      else pinVersion(row, await placeData(deps, staged, location, row.key));
     } catch (err) {
       // Intent first: a crash between the two leaves an orphan staged file
       // (swept at start), never an intent whose data looks renamed.
@@ -113,6 +115,14 @@ export async function commitObject(
   if (queue) notifyPersistQueued(deps);
 }
 
+/**
+ * Records on the row which version of the store's file a write made (when the
+ * store tags versions), so reads of the store can be pinned to exactly it.
+ */
+export function pinVersion(row: ObjectRecord, written: WrittenVersion): void {
+  if (written.etag !== undefined) row.extras.remoteVersion = written.etag;
+}
+
 /** What a replaced version held besides its row: cached pages, a pending copy and its task. */
 async function releaseReplaced(deps: NamespaceDeps, replaced: ObjectRecord, remote: boolean): Promise<void> {
   if (remote) await deps.cache.free(replaced.dataId, { force: true });
@@ -123,13 +133,14 @@ async function releaseReplaced(deps: NamespaceDeps, replaced: ObjectRecord, remo
  * Commits an object whose data a store made visible by itself, atomically
  * (a native multipart complete on a remote): `place` runs under the key lock
  * after an intent naming `marker` is recorded, so a crash while the remote
- * completes is settled by `recoverIntents` (see recoverPlaced).
+ * completes is settled by `recoverIntents` (see recoverPlaced). It resolves to
+ * the version it made, which the row records.
  */
 export async function commitPlaced(
   deps: NamespaceDeps,
   row: ObjectRecord,
   marker: string,
-  place: () => Promise<void>,
+  place: () => Promise<WrittenVersion>,
   afterCommit?: () => Promise<void>,
   precondition?: WritePrecondition,
 ): Promise<void> {
@@ -137,13 +148,14 @@ export async function commitPlaced(
   const location = deps.mounts.resolve(row.bucket, row.key);
   row.extras = { ...row.extras };
   delete row.extras.pending;
+  delete row.extras.remoteVersion;
   await deps.locks.run(lockKey(row.bucket, row.key), async () => {
     const current = await deps.store.getObject(row.bucket, row.key);
     precondition?.(current);
     const intentId = newDataId();
     await deps.store.addIntent({ id: intentId, stagedPath: marker, object: row, created: Date.now() });
     try {
-      await mapPlacementErrors(row.key, place);
+      pinVersion(row, await mapPlacementErrors(row.key, place));
     } catch (err) {
       await deps.store.resolveIntent(intentId, undefined);
       throw err;
@@ -163,34 +175,31 @@ export const PLACED_MARKER = 'placed:';
  * another store, an upload of the staged file (which stays until the row is
  * committed, so a crash before that can upload it again).
  */
-async function placeData(deps: NamespaceDeps, staged: StagedWrite, location: Location, key: string): Promise<void> {
+async function placeData(deps: NamespaceDeps, staged: StagedWrite, location: Location, key: string): Promise<WrittenVersion> {
   const storage = location.mount.storage;
   const path = location.path;
   if (storage !== deps.storage) {
-    await mapPlacementErrors(key, () => writeWhole(storage, path, () => deps.storage.read(staged.stagedPath), staged.size));
-    return;
+    return mapPlacementErrors(key, () => writeWhole(storage, path, () => deps.storage.read(staged.stagedPath), staged.size));
   }
   await renameIntoPlace(deps, staged, path, key);
+  return {};
 }
 
 /** One atomic write of a whole file on any store: its own `write`, or stage + commit there. */
-export async function writeWhole(storage: UnderStorage, path: string, open: () => Promise<Readable>, size: number): Promise<void> {
-  if (storage.write) {
-    await storage.write(path, open, size);
-    return;
-  }
+export async function writeWhole(storage: UnderStorage, path: string, open: () => Promise<Readable>, size: number): Promise<WrittenVersion> {
+  if (storage.write) return storage.write(path, open, size);
   const staged = await storage.stage(await open());
   try {
-    await storage.commit(staged, path);
+    return await storage.commit(staged, path);
   } catch (err) {
     await storage.discard(staged);
     throw err;
   }
 }
 
-export async function mapPlacementErrors(key: string, place: () => Promise<void>): Promise<void> {
+export async function mapPlacementErrors<T>(key: string, place: () => Promise<T>): Promise<T> {
   try {
-    await place();
+    return await place();
   } catch (err) {
     if (err instanceof StorageError && err.code === 'NOT_DIRECTORY') throw new S3Error('ParentIsObject', undefined, { Key: key });
     if (err instanceof StorageError && err.code === 'IS_DIRECTORY') throw new S3Error('ObjectExistsAsDirectory', undefined, { Key: key });
@@ -236,7 +245,9 @@ export async function recoverIntents(deps: NamespaceDeps): Promise<{ rolledBack:
     // A pending copy is a rename in the data directory, settled like one on the root mount.
     if (stagedThere && location.mount.storage !== deps.storage && !intent.object.extras.pending) {
       try {
-        await writeWhole(location.mount.storage, location.path, () => deps.storage.read(intent.stagedPath), intent.object.size);
+        const written = await writeWhole(location.mount.storage, location.path, () => deps.storage.read(intent.stagedPath), intent.object.size);
+        // The intent was recorded before any upload: the version is learnt only now.
+        pinVersion(intent.object, written);
         await deps.store.resolveIntent(intent.id, intent.object);
         await deps.storage.discard(intent.stagedPath);
         completed++;
@@ -273,6 +284,8 @@ async function recoverPlaced(deps: NamespaceDeps, intent: IntentRecord): Promise
     const status = await location.mount.storage.stat(location.path);
     // S3 Last-Modified has whole seconds.
     placed = status !== undefined && !status.isDirectory && status.size === size && status.mtimeMs >= Math.floor(intent.created / 1000) * 1000;
+    // The complete's answer is lost: the file judged to be its result is the version the row is pinned to.
+    if (placed) pinVersion(intent.object, { etag: status?.etag });
   } catch {
     placed = false;
   }

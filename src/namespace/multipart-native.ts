@@ -11,7 +11,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { ObjectRecord, PartExtras, PartRecord, UploadExtras, UploadRecord } from '../meta/metadata-store.ts';
 import { S3Error } from '../s3/errors.ts';
 import { DEFAULT_CHECKSUM_ALGORITHM } from '../s3/operations/checksum-headers.ts';
-import { StorageError, type UnderStorage, type WriteOptions } from '../storage/under-storage.ts';
+import { StorageError, type UnderStorage, type WriteOptions, type WrittenVersion } from '../storage/under-storage.ts';
 import { createChecksum, parseChecksumAlgorithm, type Checksum, type ChecksumAlgorithm } from '../util/checksums.ts';
 import { combineCrcs, isCombinable } from '../util/crc-combine.ts';
 import { pipeInto } from '../util/pipe.ts';
@@ -25,7 +25,7 @@ import type { BodyChecksum, BodySource, NamespaceDeps, WritePrecondition } from 
 interface NativeMultipartStore {
   createMultipart(path: string): Promise<string>;
   uploadPart(uploadId: string, path: string, partNumber: number, body: Readable | Buffer, length: number, options?: WriteOptions): Promise<{ etag: string }>;
-  completeMultipart(uploadId: string, path: string, parts: readonly { partNumber: number; etag: string }[]): Promise<{ etag: string }>;
+  completeMultipart(uploadId: string, path: string, parts: readonly { partNumber: number; etag: string }[]): Promise<WrittenVersion>;
   abortMultipart(uploadId: string, path: string): Promise<void>;
 }
 
@@ -179,7 +179,7 @@ export async function completeNativeUpload(
   });
   await commitPlaced(deps, row, `${PLACED_MARKER}${upload.uploadId}`, async () => {
     try {
-      await store.completeMultipart(native.uploadId, native.path, parts);
+      return await store.completeMultipart(native.uploadId, native.path, parts);
     } catch (err) {
       throw remoteError(err, upload.uploadId);
     }

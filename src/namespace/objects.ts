@@ -9,9 +9,9 @@ import { digestsOf, digestStreamFor, settleChecksum, settleEmptyChecksum, type C
 import { existingBucket, requireBucket } from './buckets.ts';
 import { checkKeyConflicts, commitObject, newObjectRow } from './commit.ts';
 import { isDirectoryKey, parentKeys, validateKey } from './names.ts';
-import { importIfPresent } from './sync.ts';
+import { followStoreChange, importIfPresent } from './sync.ts';
+import { changedWhileReading, followStoreChangeLocked, isStoreChange, pinnedFetch } from './remote-read.ts';
 import { lockKey, type BodyChecksum, type NamespaceDeps, type ReadOptions, type WriteRequest } from './types.ts';
-import { streamFetch } from '../cache/fetcher.ts';
 import { dropPending } from './persist-pending.ts';
 
 const EMPTY_MD5 = createHash('md5').digest('hex');
@@ -120,6 +120,9 @@ export interface OpenedObject {
 /**
  * Opens the object's data under its key lock, so the bytes returned are the
  * bytes the row describes even while another writer replaces the object.
+ * On a remote mount, a file replaced behind the row's back (remote-read.ts)
+ * is noticed by the first page fetched: the row then follows the store and the
+ * object is opened again, once, as the version now there (`range` judged anew).
  */
 export async function openObject(
   deps: NamespaceDeps,
@@ -131,19 +134,27 @@ export async function openObject(
   validateKey(key);
   await existingBucket(deps, bucket);
   const opened = await deps.locks.run(lockKey(bucket, key), async () => {
-    const row = await deps.store.getObject(bucket, key);
-    if (!row) return undefined;
-    const wanted = range?.(row);
-    if (row.isDirectory || row.size === 0) return { row, body: Readable.from([]) };
-    try {
-      return { row, body: await readData(deps, row, wanted, options) };
-    } catch (err) {
-      // Deleted behind our back: the metadata follows the storage.
-      if (err instanceof StorageError && err.code === 'NOT_FOUND') {
-        await deps.store.deleteObject(bucket, key);
-        return undefined;
+    for (let attempt = 0; ; attempt++) {
+      const row = await deps.store.getObject(bucket, key);
+      if (!row) return undefined;
+      const wanted = range?.(row);
+      if (row.isDirectory || row.size === 0) return { row, body: Readable.from([]) };
+      try {
+        return { row, body: await readData(deps, row, wanted, options) };
+      } catch (err) {
+        // Deleted behind our back: the metadata follows the storage.
+        if (err instanceof StorageError && err.code === 'NOT_FOUND') {
+          await deps.store.deleteObject(bucket, key);
+          return undefined;
+        }
+        // Replaced behind our back: so does it, and the new version is read. Twice: it keeps changing.
+        if (isStoreChange(err)) {
+          if (attempt > 0) throw changedWhileReading();
+          await followStoreChange(deps, row);
+          continue;
+        }
+        throw err;
       }
-      throw err;
     }
   });
   if (opened) return opened;
@@ -177,22 +188,35 @@ export async function deleteObject(deps: NamespaceDeps, bucket: string, key: str
  * The object's bytes (or a range of them) from wherever its mount keeps them:
  * straight from a local store, through the page cache from a remote one. Cache
  * pages are keyed by the row's dataId, so a newer version never meets an older
- * version's pages. The first chunk is awaited here, so an unreachable store
- * fails the request before its status line is sent.
+ * version's pages, and fetches are pinned to the row's version of the remote
+ * file (remote-read.ts). The first chunk is awaited here, so an unreachable
+ * store, or a file replaced behind the row's back (CHANGED), fails the request
+ * before its status line is sent. A replacement found later cuts the stream
+ * (InternalError), after the row has been made to follow the store.
+ * Local files are not cached: they are read from a descriptor opened under
+ * the key lock, which a rename cannot change.
  */
 export async function readData(deps: NamespaceDeps, row: ObjectRecord, range: ReadRange | undefined, options: ReadOptions = {}): Promise<Readable> {
   const { mount, path } = deps.mounts.resolve(row.bucket, row.key);
   // Written ASYNC_THROUGH / MUST_CACHE and not persisted yet: the bytes are only in the local pending copy.
   if (row.extras.pending) return deps.storage.read(row.extras.pending.path, range);
   if (mount.kind === 'local' || row.size === 0) return mount.storage.read(path, range);
-  const fetch = streamFetch((r) => mount.storage.read(path, r));
+  const fetch = pinnedFetch(mount.storage, path, row);
   const chunks = deps.cache.readChunks(row.dataId, row.size, range ?? { start: 0, end: row.size - 1 }, fetch, {
     noCache: options.noCache === true || mount.readType === 'NO_CACHE',
   });
   const first = await chunks.next();
   return Readable.from((async function* () {
     if (!first.done) yield first.value;
-    yield* chunks;
+    try {
+      yield* chunks;
+    } catch (err) {
+      if (!isStoreChange(err)) throw err;
+      // Headers are sent: the bytes promised are gone, so the response is cut. The row follows the store
+      // (queued on the key lock now, so a retry queues behind it) without the cut waiting for a writer's upload.
+      followStoreChangeLocked(deps, row).catch(() => {});
+      throw changedWhileReading();
+    }
   })(), { objectMode: false });
 }
 

@@ -96,10 +96,11 @@ export async function persistPending(deps: NamespaceDeps, bucket: string, key: s
     }
     const location = deps.mounts.resolve(bucket, key);
     const read = (range?: ReadRange): Promise<Readable> => deps.storage.read(pending.path, range);
-    await writeWhole(location.mount.storage, location.path, () => read(), row.size);
+    const written = await writeWhole(location.mount.storage, location.path, () => read(), row.size);
     if (location.mount.kind === 'remote') await fillCache(deps, row, read);
     const extras = { ...row.extras };
     delete extras.pending;
+    if (written.etag !== undefined) extras.remoteVersion = written.etag;
     // The store's copy is newer than the acknowledgement: a later metadata sync must not take it for an outside change.
     await deps.store.putObject({ ...row, lastModified: Math.max(row.lastModified, Date.now()), extras });
     // Copy before task: a crash in between leaves a stale task, which cleans up after itself.

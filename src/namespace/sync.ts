@@ -18,7 +18,7 @@ function foundETag(status: FileStatus): string {
 }
 
 function foundRow(bucket: string, key: string, owner: string, status: FileStatus): ObjectRecord {
-  return newObjectRow({
+  const row = newObjectRow({
     bucket,
     key,
     size: status.isDirectory ? 0 : status.size,
@@ -29,6 +29,21 @@ function foundRow(bucket: string, key: string, owner: string, status: FileStatus
     userMetadata: {},
     isDirectory: status.isDirectory,
   });
+  // Reads of the store are pinned to the version found (see ObjectExtras.remoteVersion).
+  if (!status.isDirectory && status.etag !== undefined) row.extras.remoteVersion = status.etag;
+  return row;
+}
+
+/**
+ * Whether `row` still describes the file `status` reports. By the store's
+ * version tag when both have one: a replacement within the same second as the
+ * row was written (S3 times have whole seconds) has the same size and an
+ * older-looking time, but never the same tag. Otherwise by size and time.
+ */
+function describes(row: ObjectRecord, status: FileStatus): boolean {
+  const pinned = row.extras.remoteVersion;
+  if (pinned !== undefined && status.etag !== undefined) return pinned === status.etag;
+  return row.size === status.size && Math.floor(status.mtimeMs) <= row.lastModified;
 }
 
 function isValidKey(key: string): boolean {
@@ -58,6 +73,25 @@ export async function importIfPresent(deps: NamespaceDeps, bucket: string, key: 
     await deps.store.putObject(row);
     return row;
   });
+}
+
+/**
+ * A read pinned to `stale`'s version found another version in the store (or
+ * none): the row is made to follow the store, as a sync would, whatever the
+ * mount's sync interval (a row whose bytes are gone can serve no read). The
+ * replaced version's pages are dropped. Call under the key lock; a no-op when
+ * the row has already changed (a write through Strata replaced it).
+ */
+export async function followStoreChange(deps: NamespaceDeps, stale: ObjectRecord): Promise<void> {
+  const current = await deps.store.getObject(stale.bucket, stale.key);
+  if (!current || current.dataId !== stale.dataId || current.extras.pending) return;
+  const location = deps.mounts.resolve(stale.bucket, stale.key);
+  const status = await location.mount.storage.stat(location.path);
+  const present = status !== undefined && status.isDirectory === stale.key.endsWith('/');
+  if (present && describes(current, status)) return;
+  await deps.cache.free(stale.dataId, { force: true });
+  if (present) await deps.store.putObject(foundRow(stale.bucket, stale.key, current.owner, status));
+  else await deps.store.deleteObject(stale.bucket, stale.key);
 }
 
 export class MetadataSync {
@@ -146,7 +180,7 @@ export class MetadataSync {
       const row = known ? await deps.store.getObject(bucket, key) : undefined;
       const status = await mount.storage.stat(childPath(entry.name));
       if (!status || status.isDirectory) continue;
-      if (row && row.size === status.size && Math.floor(status.mtimeMs) <= row.lastModified) continue;
+      if (row && describes(row, status)) continue;
       await this.#refresh(bucket, key, owner, row);
     }
     for (const name of files) {
@@ -172,7 +206,7 @@ export class MetadataSync {
         if (current) await deps.store.deleteObject(bucket, key);
         return;
       }
-      if (current && current.size === status.size && Math.floor(status.mtimeMs) <= current.lastModified) return;
+      if (current && describes(current, status)) return;
       await deps.store.putObject(foundRow(bucket, key, current?.owner ?? owner, status));
     });
   }

@@ -9,6 +9,11 @@ export interface FileStatus {
   size: number;
   /** epoch milliseconds */
   mtimeMs: number;
+  /**
+   * The store's tag for this version of the file (S3's ETag, unquoted), for
+   * stores that have one; a local directory has none. Equal tags, equal bytes.
+   */
+  etag?: string;
 }
 
 export interface DirEntry {
@@ -31,8 +36,25 @@ export interface StagedWrite {
   readonly size: number;
 }
 
-/** Typed failures; the namespace maps them to S3 errors. */
-export type StorageErrorCode = 'NOT_FOUND' | 'IS_DIRECTORY' | 'NOT_DIRECTORY' | 'NOT_EMPTY' | 'UNAVAILABLE';
+/** What a write made: the store's tag for that version of the file (see FileStatus.etag); none when the store has no tags. */
+export interface WrittenVersion {
+  etag?: string;
+}
+
+export interface FileReadOptions {
+  /**
+   * Read only the version with this tag (as stat or a write reported it):
+   * CHANGED if the file has been replaced since, so bytes of one version are
+   * never taken for another's. Only for stores that report tags.
+   */
+  ifMatch?: string;
+}
+
+/**
+ * Typed failures; the namespace maps them to S3 errors. CHANGED: a read pinned
+ * to a version (`ifMatch`) found another version in its place.
+ */
+export type StorageErrorCode = 'NOT_FOUND' | 'IS_DIRECTORY' | 'NOT_DIRECTORY' | 'NOT_EMPTY' | 'UNAVAILABLE' | 'CHANGED';
 
 export class StorageError extends Error {
   readonly code: StorageErrorCode;
@@ -58,17 +80,18 @@ export interface UnderStorage {
   /**
    * Atomically moves staged data to `path`, replacing a file there, creating
    * parent directories. IS_DIRECTORY if `path` is a directory, NOT_DIRECTORY
-   * if a parent is a file.
+   * if a parent is a file. Resolves to the version it made.
    */
-  commit(staged: StagedWrite | string, path: string): Promise<void>;
+  commit(staged: StagedWrite | string, path: string): Promise<WrittenVersion>;
   /**
    * Writes a whole file at `path` so readers see all of it or none of it,
    * replacing what is there; `open` supplies the bytes (again, if the store
    * retries). For stores where one write is atomic (S3: an object appears
    * whole when its PUT or multipart upload completes) this avoids staging on
    * the store itself and then copying; without it, callers stage and commit.
+   * Resolves to the version it made.
    */
-  write?(path: string, open: () => Promise<Readable>, size: number, options?: WriteOptions): Promise<void>;
+  write?(path: string, open: () => Promise<Readable>, size: number, options?: WriteOptions): Promise<WrittenVersion>;
   /** Releases what the store holds open (connection pools); it is not used afterwards. */
   close?(): Promise<void> | void;
   /** Drops staged data; a no-op if it is already gone. */
@@ -81,8 +104,8 @@ export interface UnderStorage {
   /** True while staged data has not been committed or discarded. */
   stagedExists(stagedPath: string): Promise<boolean>;
 
-  /** Reads a file, or a byte range of it. NOT_FOUND / IS_DIRECTORY. */
-  read(path: string, range?: ReadRange): Promise<Readable>;
+  /** Reads a file, or a byte range of it. NOT_FOUND / IS_DIRECTORY; CHANGED (see FileReadOptions.ifMatch). */
+  read(path: string, range?: ReadRange, options?: FileReadOptions): Promise<Readable>;
   stat(path: string): Promise<FileStatus | undefined>;
   /** Direct children of a directory, unsorted. NOT_FOUND / NOT_DIRECTORY. */
   list(path: string): Promise<DirEntry[]>;

@@ -232,6 +232,9 @@ describe('native multipart uploads on S3 mounts', () => {
     assert.deepEqual(await recoverIntents(deps), { completed: 1, rolledBack: 1 });
     assert.equal((await deps.store.getObject('native', 'finished.bin'))?.size, finished.body.length);
     assert.equal(await deps.store.getUpload(finished.uploadId), undefined, 'the finished upload is forgotten');
+    const head = await remote.client.send(new HeadObjectCommand({ Bucket: 'remote-bucket', Key: 'np/finished.bin' }));
+    assert.equal((await deps.store.getObject('native', 'finished.bin'))?.extras.remoteVersion, head.ETag?.replaceAll('"', ''),
+      'reads are pinned to the version judged to be the complete\'s');
     const got = await c.send(new GetObjectCommand({ Bucket: 'native', Key: 'finished.bin' }));
     assert.ok(Buffer.from(await got.Body!.transformToByteArray()).equals(finished.body));
     assert.equal(await deps.store.getObject('native', 'unfinished.bin'), undefined);

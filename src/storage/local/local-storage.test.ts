@@ -65,6 +65,12 @@ describe('LocalUnderStorage specifics', () => {
     await assert.rejects(stat(join(root, staged.stagedPath)), { code: 'ENOENT' });
   });
 
+  it('has no version tags: a read pinned to one is refused as a programming error, not CHANGED', async () => {
+    await put('bucket/untagged', 'bytes');
+    assert.equal((await s.stat('bucket/untagged'))?.etag, undefined);
+    await assert.rejects(s.read('bucket/untagged', undefined, { ifMatch: 'abc' }), (err: unknown) => err instanceof Error && !(err instanceof StorageError));
+  });
+
   it('list("") shows the reserved .strata directory (the namespace hides it)', async () => {
     const names = (await s.list('')).map((e) => e.name);
     assert.ok(names.includes('.strata'), `got ${names.join(',')}`);

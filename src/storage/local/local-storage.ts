@@ -16,11 +16,13 @@ import { pipeInto } from '../../util/pipe.ts';
 import { StorageError } from '../under-storage.ts';
 import type {
   DirEntry,
+  FileReadOptions,
   FileStatus,
   ReadRange,
   StagedWrite,
   UnderStorage,
   WriteOptions,
+  WrittenVersion,
 } from '../under-storage.ts';
 
 export interface LocalStorageOptions {
@@ -97,7 +99,8 @@ export class LocalUnderStorage implements UnderStorage {
     return { stagedPath: `${STAGING_DIR}/${name}`, size: out.bytesWritten };
   }
 
-  async commit(staged: StagedWrite | string, path: string): Promise<void> {
+  /** Resolves to `{}`: a local file has no version tag (its bytes are pinned by reading from an open descriptor instead). */
+  async commit(staged: StagedWrite | string, path: string): Promise<WrittenVersion> {
     const from = this.stagedAbs(staged);
     const to = this.resolvePath(path, false);
     // Rename first and make the parents only if they are missing: the common
@@ -125,7 +128,7 @@ export class LocalUnderStorage implements UnderStorage {
         throw err;
       }
       if (this.durable) await this.syncCreated(path, created);
-      return;
+      return {};
     }
   }
 
@@ -153,8 +156,10 @@ export class LocalUnderStorage implements UnderStorage {
     }
   }
 
-  async read(path: string, range?: ReadRange): Promise<Readable> {
+  async read(path: string, range?: ReadRange, options?: FileReadOptions): Promise<Readable> {
     const abs = this.resolvePath(path, true);
+    // stat and commit report no tags, so a caller holding one got it elsewhere: a bug, not a changed file.
+    if (options?.ifMatch !== undefined) throw new Error(`local storage has no version tags; cannot read ${path} pinned to one`);
     if (range !== undefined) {
       const { start, end } = range;
       if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {

@@ -14,6 +14,7 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { versionTag } from './s3-etag.ts';
 
 const GiB = 1024 * 1024 * 1024;
 
@@ -31,7 +32,7 @@ export function copySource(bucket: string, key: string): string {
   return `${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-/** Copies `from` (of `size` bytes) onto `to`, replacing it. Raw SDK errors. */
+/** Copies `from` (of `size` bytes) onto `to`, replacing it; `etag` is the copy's version tag. Raw SDK errors. */
 export async function copyObject(
   client: S3Client,
   bucket: string,
@@ -39,12 +40,12 @@ export async function copyObject(
   to: string,
   size: number,
   options: CopyOptions = {},
-): Promise<{ parts: number }> {
+): Promise<{ parts: number; etag?: string }> {
   const maxSingleCopy = options.maxSingleCopy ?? 5 * GiB;
   const source = copySource(bucket, from);
   if (size <= maxSingleCopy) {
-    await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source }));
-    return { parts: 0 };
+    const copied = await client.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: source }));
+    return { parts: 0, etag: versionTag(copied.CopyObjectResult?.ETag) };
   }
   const partSize = Math.max(options.partSize ?? 512 * 1024 * 1024, Math.ceil(size / 10_000));
   const concurrency = options.concurrency ?? 4;
@@ -81,16 +82,18 @@ export async function copyObject(
       throw err;
     }
   };
+  let etag: string | undefined;
   try {
     const results = await Promise.allSettled(Array.from({ length: Math.min(concurrency, count) }, () => guarded()));
     const failed = results.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    await client.send(
+    const completed = await client.send(
       new CompleteMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
     );
+    etag = versionTag(completed.ETag);
   } catch (err) {
     await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: to, UploadId: uploadId })).catch(() => {});
     throw err;
   }
-  return { parts: count };
+  return { parts: count, etag };
 }

@@ -1,7 +1,8 @@
 // Turns what @aws-sdk/client-s3 throws into the under-storage's typed errors:
 // a missing key is NOT_FOUND; a remote that cannot answer (refused or reset
 // connections, timeouts, 5xx, throttling, a missing bucket) is UNAVAILABLE, which
-// the namespace turns into 503. Anything else (403, a malformed request) is
+// the namespace turns into 503; a failed If-Match (412: the object was replaced
+// since the version a read is pinned to) is CHANGED. Anything else (403, a malformed request) is
 // passed on unchanged: it is a configuration or programming error, not a state.
 // Error responses: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
 import { StorageError } from '../under-storage.ts';
@@ -48,6 +49,11 @@ export function isNotFound(err: unknown): boolean {
   return (name !== undefined && NOT_FOUND_NAMES.has(name)) || httpStatusOf(err) === 404;
 }
 
+/** 412 PreconditionFailed: the If-Match a request carried no longer holds. */
+export function isPreconditionFailed(err: unknown): boolean {
+  return errorName(err) === 'PreconditionFailed' || httpStatusOf(err) === 412;
+}
+
 export function isUnavailable(err: unknown): boolean {
   if (isAbort(err)) return false;
   const name = errorName(err);
@@ -58,12 +64,13 @@ export function isUnavailable(err: unknown): boolean {
 }
 
 /**
- * The error to throw for an SDK failure on `path`: NOT_FOUND or UNAVAILABLE as
- * StorageError (the original kept as `cause`), anything else unchanged.
+ * The error to throw for an SDK failure on `path`: NOT_FOUND, CHANGED or
+ * UNAVAILABLE as StorageError (the original kept as `cause`), anything else unchanged.
  */
 export function mapS3Error(err: unknown, path: string): unknown {
   if (err instanceof StorageError || isAbort(err)) return err;
   if (isNotFound(err)) return withCause(new StorageError('NOT_FOUND', path), err);
+  if (isPreconditionFailed(err)) return withCause(new StorageError('CHANGED', path), err);
   if (isUnavailable(err)) {
     const detail = err instanceof Error ? err.message : String(err);
     return withCause(new StorageError('UNAVAILABLE', path, `UNAVAILABLE: ${path}: ${errorName(err) ?? 'error'}: ${detail}`), err);

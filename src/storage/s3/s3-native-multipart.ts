@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { errorName } from './s3-errors.ts';
+import { versionTag } from './s3-etag.ts';
 
 export interface NativePart {
   partNumber: number;
@@ -47,13 +48,14 @@ export async function uploadOnePart(
   return { etag: out.ETag };
 }
 
+/** Completes the upload; `etag` is the new object's version tag (unquoted), when the store sent one. */
 export async function completeUpload(
   client: S3Client,
   bucket: string,
   key: string,
   uploadId: string,
   parts: readonly NativePart[],
-): Promise<{ etag: string }> {
+): Promise<{ etag?: string }> {
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
   const out = await client.send(
     new CompleteMultipartUploadCommand({
@@ -63,7 +65,7 @@ export async function completeUpload(
       MultipartUpload: { Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
     }),
   );
-  return { etag: out.ETag ?? '' };
+  return { etag: versionTag(out.ETag) };
 }
 
 /** Idempotent: an upload that is already gone (NoSuchUpload) counts as aborted. */

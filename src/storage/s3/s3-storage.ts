@@ -13,15 +13,18 @@
 // File/directory clashes (IS_DIRECTORY / NOT_DIRECTORY) are checked before a
 // commit with one listing plus one HeadObject per parent, in parallel. They are
 // checks, not locks: a writer that bypasses Strata can still race them.
+// Versions are ETags: writes and stat report them (unquoted), and a read given
+// `ifMatch` sends If-Match, so a replaced object answers CHANGED, not its bytes.
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { StorageError } from '../under-storage.ts';
-import type { DirEntry, FileStatus, ReadRange, StagedWrite, UnderStorage, WriteOptions } from '../under-storage.ts';
+import type { DirEntry, FileReadOptions, FileStatus, ReadRange, StagedWrite, UnderStorage, WriteOptions, WrittenVersion } from '../under-storage.ts';
 import { createS3Client, resolveOptions, type S3StorageOptions } from './s3-client.ts';
 import { copyObject } from './s3-copy.ts';
 import { errorName, httpStatusOf, isNotFound, mapS3Error } from './s3-errors.ts';
+import { ifMatchHeader, versionTag } from './s3-etag.ts';
 import { allKeys, headKey, incompleteUploads, keysUnder, listDirectory } from './s3-listing.ts';
 import { abortUpload, completeUpload, createUpload, uploadOnePart, type NativePart } from './s3-native-multipart.ts';
 import { KeyMap, STAGING_DIR, ancestorsOf, checkPath, parentOf } from './s3-paths.ts';
@@ -91,9 +94,10 @@ export class S3UnderStorage implements UnderStorage {
    * a multipart upload beyond (parts retried from memory, so `open` is called
    * once). The object appears whole or not at all, with no staging copy on the
    * remote. Same clash checks as commit, made before `open`; a body that is not
-   * exactly `size` bytes fails before anything is visible.
+   * exactly `size` bytes fails before anything is visible. Resolves to the
+   * ETag the store gave the new object.
    */
-  async write(path: string, open: () => Promise<Readable>, size: number, options?: WriteOptions): Promise<void> {
+  async write(path: string, open: () => Promise<Readable>, size: number, options?: WriteOptions): Promise<WrittenVersion> {
     const key = this.keys.fileKey(path);
     options?.signal?.throwIfAborted();
     try {
@@ -110,22 +114,25 @@ export class S3UnderStorage implements UnderStorage {
       expectedSize: size,
     });
     this.count(result);
+    return { etag: result.etag };
   }
 
-  async commit(staged: StagedWrite | string, path: string): Promise<void> {
+  async commit(staged: StagedWrite | string, path: string): Promise<WrittenVersion> {
     const stagedPath = typeof staged === 'string' ? staged : staged.stagedPath;
     const from = this.keys.stagedKey(stagedPath);
     const to = this.keys.fileKey(path);
+    let etag: string | undefined;
     try {
       const [head] = await Promise.all([headKey(this.client, this.bucket, from), this.checkPlacement(path)]);
       if (head === undefined) throw new StorageError('NOT_FOUND', stagedPath);
-      await copyObject(this.client, this.bucket, from, to, head.ContentLength ?? 0);
+      ({ etag } = await copyObject(this.client, this.bucket, from, to, head.ContentLength ?? 0));
     } catch (err) {
       throw mapS3Error(err, path);
     }
     // The copy is the commit. If this delete fails (remote gone this instant) the
     // staged key is only garbage: sweepStaging removes it at the next start.
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: from })).catch(() => {});
+    return { etag };
   }
 
   async discard(staged: StagedWrite | string): Promise<void> {
@@ -160,7 +167,12 @@ export class S3UnderStorage implements UnderStorage {
     }
   }
 
-  async read(path: string, range?: ReadRange): Promise<Readable> {
+  /**
+   * GetObject, ranged; with `ifMatch`, conditional on the ETag (If-Match), so
+   * a replaced object answers 412, which is CHANGED here, before any byte.
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html#API_GetObject_RequestSyntax
+   */
+  async read(path: string, range?: ReadRange, options?: FileReadOptions): Promise<Readable> {
     const key = this.keys.fileKey(path);
     if (range !== undefined) {
       const { start, end } = range;
@@ -168,15 +180,28 @@ export class S3UnderStorage implements UnderStorage {
         throw new Error(`invalid range ${start}-${end} for ${path}`);
       }
     }
+    const pinned = options?.ifMatch;
     try {
       const out = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range && `bytes=${range.start}-${range.end}` }),
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Range: range && `bytes=${range.start}-${range.end}`,
+          IfMatch: pinned === undefined ? undefined : ifMatchHeader(pinned),
+        }),
       );
       // In Node the SDK's body is the http.IncomingMessage: already a Readable.
       if (!(out.Body instanceof Readable)) throw new Error(`GetObject ${key}: body is not a Node stream`);
+      // A store that ignored If-Match still names the version it sent.
+      const sent = versionTag(out.ETag);
+      if (pinned !== undefined && sent !== undefined && sent !== pinned) {
+        out.Body.destroy();
+        throw new StorageError('CHANGED', path);
+      }
       return out.Body;
     } catch (err) {
       // A range that starts past the end: like a file read there, no bytes.
+      // (S3 judges If-Match first, so a pinned read of a shrunk replacement is CHANGED, not this.)
       if (errorName(err) === 'InvalidRange' || httpStatusOf(err) === 416) return Readable.from([]);
       if (!isNotFound(err)) throw mapS3Error(err, path);
       const isDir = await this.hasKeysUnder(path).catch((e: unknown) => {
@@ -193,7 +218,13 @@ export class S3UnderStorage implements UnderStorage {
     try {
       const head = await headKey(this.client, this.bucket, this.keys.fileKey(path));
       if (head !== undefined) {
-        return { path, isDirectory: false, size: head.ContentLength ?? 0, mtimeMs: head.LastModified?.getTime() ?? 0 };
+        return {
+          path,
+          isDirectory: false,
+          size: head.ContentLength ?? 0,
+          mtimeMs: head.LastModified?.getTime() ?? 0,
+          etag: versionTag(head.ETag),
+        };
       }
       const [first] = await keysUnder(this.client, this.bucket, this.keys.dirPrefix(path), 1);
       if (first === undefined) return undefined;
@@ -324,8 +355,8 @@ export class S3UnderStorage implements UnderStorage {
     }
   }
 
-  /** Completes the upload: the object appears at `path` whole. Same clash checks as commit. */
-  async completeMultipart(uploadId: string, path: string, parts: readonly NativePart[]): Promise<{ etag: string }> {
+  /** Completes the upload: the object appears at `path` whole, its version tag returned. Same clash checks as commit. */
+  async completeMultipart(uploadId: string, path: string, parts: readonly NativePart[]): Promise<WrittenVersion> {
     const key = this.keys.fileKey(path);
     try {
       await this.checkPlacement(path);

@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { abortReason, mapS3Error } from './s3-errors.ts';
+import { versionTag } from './s3-etag.ts';
 
 const MAX_PARTS = 10_000;
 
@@ -49,6 +50,8 @@ export interface StreamUploadResult {
   parts: number;
   /** Most parts that were in flight at once. */
   peakInFlight: number;
+  /** The new object's version tag (its ETag, unquoted), when the store sent one. */
+  etag?: string;
 }
 
 function toBuffer(chunk: unknown): Buffer {
@@ -157,9 +160,11 @@ export async function uploadStream(
     }
     if (failure !== undefined) throw failure;
     checkSize(true);
+    let etag: string | undefined;
     if (uploadId === undefined) {
       const body = filled === 0 ? Buffer.alloc(0) : takeBuffered();
-      await remote(client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length })));
+      const put = await remote(client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length })));
+      etag = versionTag(put.ETag);
     } else {
       if (filled > 0) await startPart(takeBuffered());
       while (inFlight.size > 0) await Promise.race(inFlight);
@@ -170,12 +175,12 @@ export async function uploadStream(
         UploadId: uploadId,
         MultipartUpload: { Parts: completed },
       });
-      await remote(client.send(complete));
+      etag = versionTag((await remote(client.send(complete))).ETag);
     }
     // An abort that came during the final request: a staged write is dropped
     // (nobody will commit it); a real object's write has happened and stands.
     if (signal?.aborted && ownKey) throw abortReason(signal);
-    return { size, parts: partCount, peakInFlight };
+    return { size, parts: partCount, peakInFlight, etag };
   } catch (err) {
     // The first failure is the cause; parts cut off by the abort below only echo it.
     failure ??= err;
