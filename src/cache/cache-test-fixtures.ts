@@ -17,11 +17,14 @@ export class FakeUnderStorage {
   held = false;
   /** When set, the next fetch fails with it (once). */
   failNext: Error | undefined;
+  /** When set, pages come back in chunks of this many bytes, as a network read delivers them. */
+  readonly chunkSize: number | undefined;
   #waiting: Array<() => void> = [];
   #watchers: Array<{ count: number; resolve: () => void }> = [];
 
-  constructor(data: Buffer) {
+  constructor(data: Buffer, options: { chunkSize?: number } = {}) {
     this.data = data;
+    this.chunkSize = options.chunkSize;
   }
 
   readonly fetch: PageFetch = async (index, start, end) => {
@@ -33,8 +36,12 @@ export class FakeUnderStorage {
       this.failNext = undefined;
       throw failure;
     }
-    // A copy, as a network read would produce: the cache must not depend on sharing.
-    return Buffer.from(this.data.subarray(start, end + 1));
+    // Copies, as a network read would produce: the cache must not depend on sharing.
+    const bytes = this.data.subarray(start, end + 1);
+    if (this.chunkSize === undefined) return Buffer.from(bytes);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += this.chunkSize) chunks.push(Buffer.from(bytes.subarray(at, at + this.chunkSize)));
+    return chunks;
   };
 
   /** Resolves once `count` fetches have started. */

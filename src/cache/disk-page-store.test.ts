@@ -39,7 +39,7 @@ describe('DiskPageStore', () => {
     const dir = await tempDir();
     const store = await DiskPageStore.open(dir, 10_000);
     const data = randomBytes(1000);
-    await store.put(key(7), data);
+    await store.put(key(7), [data]);
     const path = join(dir, 'f0', FILE, '7');
     assert.equal(store.pagePath(key(7)), path);
     const file = await readFile(path);
@@ -61,8 +61,8 @@ describe('DiskPageStore', () => {
     it(`detects ${what}: a miss, counted, the file deleted`, async () => {
       const dir = await tempDir();
       const store = await DiskPageStore.open(dir, 10_000);
-      await store.put(key(0), randomBytes(1000));
-      await store.put(key(1), randomBytes(10));
+      await store.put(key(0), [randomBytes(1000)]);
+      await store.put(key(1), [randomBytes(10)]);
       const path = store.pagePath(key(0));
       await writeFile(path, damage(await readFile(path)));
       assert.equal(await store.get(key(0)), undefined);
@@ -78,7 +78,7 @@ describe('DiskPageStore', () => {
   it('forgets a page whose file was removed behind its back', async () => {
     const dir = await tempDir();
     const store = await DiskPageStore.open(dir, 10_000);
-    await store.put(key(0), randomBytes(100));
+    await store.put(key(0), [randomBytes(100)]);
     await rm(store.pagePath(key(0)));
     assert.equal(await store.get(key(0)), undefined);
     assert.equal(store.has(key(0)), false);
@@ -86,11 +86,26 @@ describe('DiskPageStore', () => {
     assert.deepEqual(store.errors(), { corruptPages: 0, readErrors: 0, writeErrors: 0, deleteErrors: 0 });
   });
 
+  it("creates a file's directory for its first page only, and again if it vanished", async () => {
+    const dir = await tempDir();
+    const made: string[] = [];
+    const ops: DiskOps = { ...nodeDiskOps, mkdir: async (path) => { made.push(path); await nodeDiskOps.mkdir(path); } };
+    const store = await DiskPageStore.open(dir, 10_000, { ops });
+    made.length = 0;
+    for (let i = 0; i < 3; i++) assert.equal(await store.put(key(i), [randomBytes(10)]), true);
+    assert.deepEqual(made, [join(dir, 'f0', FILE)]);
+    await rm(join(dir, 'f0', FILE), { recursive: true });
+    const data = randomBytes(10);
+    assert.equal(await store.put(key(3), [data]), true);
+    assert.deepEqual(await store.get(key(3)), [data]);
+    assert.equal(store.errors().writeErrors, 0);
+  });
+
   it("removes a file's directory with its last page", async () => {
     const dir = await tempDir();
     const store = await DiskPageStore.open(dir, 10_000);
-    await store.put(key(0), randomBytes(10));
-    await store.put(key(1), randomBytes(10));
+    await store.put(key(0), [randomBytes(10)]);
+    await store.put(key(1), [randomBytes(10)]);
     await store.delete(key(0));
     assert.deepEqual(await readdir(join(dir, 'f0', FILE)), ['1']);
     await store.delete(key(1));
@@ -101,7 +116,7 @@ describe('DiskPageStore', () => {
     const dir = await tempDir();
     const first = await DiskPageStore.open(dir, 10_000);
     const pages = [randomBytes(100), randomBytes(200), randomBytes(300)];
-    for (let i = 0; i < 3; i++) await first.put(key(i), pages[i]);
+    for (let i = 0; i < 3; i++) await first.put(key(i), [pages[i]]);
     // Written 0, 1, 2 but used 2, 0, 1 (by mtime): the reopened order follows mtime.
     const t = Date.now() / 1000;
     await utimes(first.pagePath(key(2)), t - 300, t - 300);
@@ -114,7 +129,7 @@ describe('DiskPageStore', () => {
     const second = await DiskPageStore.open(dir, 10_000);
     assert.deepEqual(second.entries().map((e) => [e.key.index, e.size]), [[2, 300], [0, 100], [1, 200]]);
     assert.equal(second.bytesUsed(), 600);
-    for (let i = 0; i < 3; i++) assert.deepEqual(await second.get(key(i)), pages[i]);
+    for (let i = 0; i < 3; i++) assert.deepEqual(await second.get(key(i)), [pages[i]]);
     assert.deepEqual((await readdir(join(dir, 'f0', FILE))).sort(), ['0', '1', '2']);
     assert.deepEqual(await readdir(join(dir, 'ab')), [], 'an empty file directory is removed');
   });
@@ -122,7 +137,7 @@ describe('DiskPageStore', () => {
   it('drops the oldest pages when reopened with a smaller capacity', async () => {
     const dir = await tempDir();
     const first = await DiskPageStore.open(dir, 10_000);
-    for (let i = 0; i < 4; i++) await first.put(key(i), randomBytes(100));
+    for (let i = 0; i < 4; i++) await first.put(key(i), [randomBytes(100)]);
     const t = Date.now() / 1000;
     for (let i = 0; i < 4; i++) await utimes(first.pagePath(key(i)), t - 100 + i, t - 100 + i);
     const second = await DiskPageStore.open(dir, 250);
@@ -141,7 +156,7 @@ describe('DiskPageStore', () => {
       },
     };
     const store = await DiskPageStore.open(dir, 10_000, { ops });
-    assert.equal(await store.put(key(0), randomBytes(100)), false);
+    assert.equal(await store.put(key(0), [randomBytes(100)]), false);
     assert.equal(store.errors().writeErrors, 1);
     assert.equal(store.bytesUsed(), 0);
     assert.equal(store.has(key(0)), false);
@@ -157,7 +172,7 @@ describe('DiskPageStore', () => {
         : { ...nodeDiskOps, mkdir: async (path) => (armed ? Promise.reject(failing('EACCES')) : nodeDiskOps.mkdir(path)) };
       const store = await DiskPageStore.open(dir, 10_000, { ops });
       armed = true;
-      assert.equal(await store.put(key(0), randomBytes(100)), false, broken);
+      assert.equal(await store.put(key(0), [randomBytes(100)]), false, broken);
       assert.equal(store.errors().writeErrors, 1, broken);
       assert.equal(store.bytesUsed(), 0, broken);
     }
@@ -175,20 +190,20 @@ describe('DiskPageStore', () => {
     };
     const store = await DiskPageStore.open(dir, 10_000, { ops });
     const data = randomBytes(100);
-    await store.put(key(0), data);
+    await store.put(key(0), [data]);
     broken = true;
     assert.equal(await store.get(key(0)), undefined);
     assert.equal(store.errors().readErrors, 1);
     assert.equal(store.has(key(0)), true);
     broken = false;
-    assert.deepEqual(await store.get(key(0)), data, 'a transient error does not lose the page');
+    assert.deepEqual(await store.get(key(0)), [data], 'a transient error does not lose the page');
   });
 
   it('counts a failed unlink and forgets the page all the same', async () => {
     const dir = await tempDir();
     const ops: DiskOps = { ...nodeDiskOps, unlink: async () => { throw failing('EIO'); } };
     const store = await DiskPageStore.open(dir, 10_000, { ops });
-    await store.put(key(0), randomBytes(100));
+    await store.put(key(0), [randomBytes(100)]);
     await store.delete(key(0));
     assert.equal(store.errors().deleteErrors, 1);
     assert.equal(store.has(key(0)), false);

@@ -15,7 +15,7 @@ import { KeyedLock } from '../util/keyed-lock.ts';
 import { PAGE_HEADER_BYTES, decodePage, errorCode, nodeDiskOps, pageHeader, type DiskOps } from './page-file.ts';
 import {
   assertPageKey, isValidFileId, pageKeyString, parsePageKeyString, zeroErrorCounts,
-  type PageEntry, type PageKey, type PageStore, type StoreErrorCounts,
+  pageLength, type PageChunks, type PageEntry, type PageKey, type PageStore, type StoreErrorCounts,
 } from './page-store.ts';
 
 export interface DiskPageStoreOptions {
@@ -73,20 +73,20 @@ export class DiskPageStore implements PageStore {
     return { ...this.#errors };
   }
 
-  async put(key: PageKey, data: Buffer): Promise<boolean> {
+  async put(key: PageKey, chunks: PageChunks): Promise<boolean> {
     assertPageKey(key);
+    const size = pageLength(chunks);
     return this.#locks.run(key.fileId, async () => {
       const k = pageKeyString(key);
       const previous = this.#sizes.get(k) ?? 0;
       // Reserve before the first await: puts of other files run concurrently.
-      const reserved = Math.max(0, data.length - previous);
+      const reserved = Math.max(0, size - previous);
       if (this.#used + reserved > this.capacity) return false;
       this.#used += reserved;
       const path = this.pagePath(key);
       const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
       try {
-        await this.#ops.mkdir(this.#fileDir(key.fileId));
-        await this.#ops.writeFile(temp, [pageHeader(data), data]);
+        await this.#writeTemp(key.fileId, temp, [pageHeader(chunks), ...chunks]);
         await this.#ops.rename(temp, path);
       } catch {
         this.#used -= reserved;
@@ -96,13 +96,32 @@ export class DiskPageStore implements PageStore {
         if (previous > 0) await this.#removeLocked(key);
         return false;
       }
-      this.#used += data.length - previous - reserved;
-      this.#remember(k, key.fileId, data.length, previous > 0);
+      this.#used += size - previous - reserved;
+      this.#remember(k, key.fileId, size, previous > 0);
       return true;
     });
   }
 
-  async get(key: PageKey): Promise<Buffer | undefined> {
+  /**
+   * Under the file's lock: writes a temp page file. Its directory exists while
+   * the store holds a page of the file (it goes with the last one, under the
+   * same lock), so the mkdir, one more trip through the thread pool per page,
+   * is only made for a file's first page, or when the directory vanished
+   * behind our back.
+   */
+  async #writeTemp(fileId: string, temp: string, chunks: readonly Buffer[]): Promise<void> {
+    const dir = this.#fileDir(fileId);
+    if (!this.#perFile.has(fileId)) await this.#ops.mkdir(dir);
+    try {
+      await this.#ops.writeFile(temp, chunks);
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT' || !this.#perFile.has(fileId)) throw err;
+      await this.#ops.mkdir(dir);
+      await this.#ops.writeFile(temp, chunks);
+    }
+  }
+
+  async get(key: PageKey): Promise<PageChunks | undefined> {
     if (!this.has(key)) return undefined;
     const path = this.pagePath(key);
     let file: Buffer;
@@ -118,7 +137,7 @@ export class DiskPageStore implements PageStore {
       return undefined;
     }
     const data = decodePage(file);
-    if (data !== undefined) return data;
+    if (data !== undefined) return [data];
     // Re-check under the lock: a put may have just replaced the page.
     return this.#locks.run(key.fileId, () => this.#dropIfUnreadable(key, true));
   }
@@ -129,11 +148,11 @@ export class DiskPageStore implements PageStore {
   }
 
   /** Under the file's lock: reads the page again; if still bad, deletes and forgets it. */
-  async #dropIfUnreadable(key: PageKey, wasCorrupt: boolean): Promise<Buffer | undefined> {
+  async #dropIfUnreadable(key: PageKey, wasCorrupt: boolean): Promise<PageChunks | undefined> {
     if (!this.has(key)) return undefined;
     try {
       const data = decodePage(await this.#ops.readFile(this.pagePath(key)));
-      if (data !== undefined) return data;
+      if (data !== undefined) return [data];
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') {
         this.#errors.readErrors++;

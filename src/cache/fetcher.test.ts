@@ -1,5 +1,5 @@
 // Tests for streamFetch (UnderStorage-style ranged streams -> PageFetch): exact
-// bytes from many chunks, a source that sends too much or too little fails
+// bytes from many chunks, kept as the stream's own buffers, a source that sends too much or too little fails
 // the fetch; and the whole path over a real LocalUnderStorage file, as the
 // namespace will wire it.
 import assert from 'node:assert/strict';
@@ -26,14 +26,21 @@ function chunked(data: Buffer, size: number): Readable {
 }
 
 describe('streamFetch', () => {
-  it('collects a ranged stream into exactly the requested bytes', async () => {
+  it('collects a ranged stream into exactly the requested bytes, keeping its chunks uncopied', async () => {
     const data = patternBytes(1000, 41);
     const ranges: Array<{ start: number; end: number }> = [];
+    const sent: Buffer[] = [];
     const fetch = streamFetch(async (range) => {
       ranges.push(range);
-      return chunked(data.subarray(range.start, range.end + 1), 7);
+      const stream = chunked(data.subarray(range.start, range.end + 1), 7);
+      stream.on('data', (chunk: Buffer) => sent.push(chunk));
+      return stream;
     });
-    assert.deepEqual(await fetch(2, 200, 299), data.subarray(200, 300));
+    const got = await fetch(2, 200, 299);
+    assert.ok(Array.isArray(got));
+    assert.deepEqual(Buffer.concat(got), data.subarray(200, 300));
+    assert.equal(got.length, 15);
+    got.forEach((chunk, i) => assert.equal(chunk, sent[i], `chunk ${i} is the stream's own`));
     assert.deepEqual(ranges, [{ start: 200, end: 299 }]);
   });
 

@@ -1,26 +1,27 @@
 // Adapts a stream-returning ranged read (UnderStorage.read(path, {start, end}))
-// to the PageCache's PageFetch: collects the range into one Buffer of exactly
-// the requested length, failing if the source sends more or less (the file is
-// then not the version the cache key names, and must not be cached).
+// to the PageCache's PageFetch: the range's chunks, as the stream gave them
+// (no copy into one page-sized buffer), failing if the source sends more or
+// less than the range (the file is then not the version the cache key names,
+// and must not be cached).
 import type { Readable } from 'node:stream';
 import type { ByteRange, PageFetch } from './page-cache.ts';
 
 export function streamFetch(open: (range: ByteRange) => Promise<Readable>): PageFetch {
   return async (pageIndex, start, end) => {
     const expected = end - start + 1;
-    const page = Buffer.allocUnsafe(expected);
-    let filled = 0;
+    const chunks: Buffer[] = [];
+    let received = 0;
     const stream = await open({ start, end });
     for await (const chunk of stream) {
-      const bytes = chunk as Uint8Array;
-      if (filled + bytes.length > expected) {
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      if (received + bytes.length > expected) {
         stream.destroy();
         throw new Error(`page ${pageIndex}: source sent more than the ${expected} bytes of ${start}-${end}`);
       }
-      page.set(bytes, filled);
-      filled += bytes.length;
+      chunks.push(bytes);
+      received += bytes.length;
     }
-    if (filled !== expected) throw new Error(`page ${pageIndex}: source ended after ${filled} of ${expected} bytes`);
-    return page;
+    if (received !== expected) throw new Error(`page ${pageIndex}: source ended after ${received} of ${expected} bytes`);
+    return chunks;
   };
 }

@@ -1,5 +1,6 @@
 // Tests for PageCache with a disk tier: pages fall back to disk when memory
-// evicts them and are promoted on a disk hit; they survive a restart; a
+// evicts them and are promoted on a disk hit; a read larger than the memory
+// tier goes to disk only and is not promoted; pages survive a restart; a
 // corrupt page on disk is detected, refetched and counted; a full or failing
 // disk is a counted miss, never a failed read; load fills the disk tier; free
 // removes the files.
@@ -8,7 +9,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { FakeUnderStorage, FILE_A, patternBytes, readAll } from './cache-test-fixtures.ts';
+import { FakeUnderStorage, FILE_A, FILE_B, patternBytes, readAll } from './cache-test-fixtures.ts';
 import { DiskPageStore } from './disk-page-store.ts';
 import { MemoryPageStore } from './memory-page-store.ts';
 import { PageCache } from './page-cache.ts';
@@ -32,6 +33,11 @@ async function twoTierCache(options: { memory?: number; disk?: number; dir?: str
 }
 
 const page = (n: number) => ({ start: n * 100, end: n * 100 + 99 });
+
+/** Lets every promise chain that can move move: the tests hold disk writes, not time. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 describe('PageCache with a disk tier', () => {
   it('fills both tiers on a miss', async () => {
@@ -110,9 +116,11 @@ describe('PageCache with a disk tier', () => {
       writeFile: async () => { throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }); },
     };
     const { cache } = await twoTierCache({ memory: 200, ops });
-    const got = await readAll(cache.read(FILE_A, 1000, { start: 0, end: 999 }, under.fetch));
+    // Page by page: a read larger than the memory tier would not fill it at all.
+    const got = [];
+    for (let n = 0; n < 10; n++) got.push(await readAll(cache.read(FILE_A, 1000, page(n), under.fetch)));
     await cache.idle();
-    assert.deepEqual(got, under.data);
+    assert.deepEqual(Buffer.concat(got), under.data);
     const stats = cache.stats();
     assert.equal(stats.disk?.writeErrors, 10);
     assert.equal(stats.disk?.insertsRefused, 10);
@@ -139,6 +147,68 @@ describe('PageCache with a disk tier', () => {
     assert.equal(under.calls.length, 2);
     assert.equal(cache.stats().disk?.readErrors, 1);
     assert.equal(cache.stats().disk?.misses, 2);
+  });
+
+  it('caches a read larger than the memory tier on disk only, and serves it again without promoting it', async () => {
+    const under = new FakeUnderStorage(patternBytes(1000, 31));
+    const hot = new FakeUnderStorage(patternBytes(1000, 32));
+    const { cache } = await twoTierCache({ memory: 300 });
+    await readAll(cache.read(FILE_B, 1000, page(0), hot.fetch));
+    const scan = { start: 0, end: 999 };
+    assert.deepEqual(await readAll(cache.read(FILE_A, 1000, scan, under.fetch)), under.data);
+    await cache.idle();
+    assert.deepEqual(cache.pagesPerTier(FILE_A), { memory: { pages: 0, bytes: 0 }, disk: { pages: 10, bytes: 1000 } });
+    assert.deepEqual(await readAll(cache.read(FILE_A, 1000, scan, under.fetch)), under.data);
+    await cache.idle();
+    assert.equal(under.calls.length, 10, 'the second scan came from disk');
+    assert.equal(cache.stats().disk?.hits, 10);
+    assert.deepEqual(cache.pagesPerTier(FILE_A).memory, { pages: 0, bytes: 0 });
+    assert.deepEqual(cache.pagesPerTier(FILE_B).memory, { pages: 1, bytes: 100 }, 'the hot page was not flushed');
+    // A read that fits the memory tier still fills and promotes into it.
+    await readAll(cache.read(FILE_A, 1000, { start: 0, end: 299 }, under.fetch));
+    await cache.idle();
+    assert.deepEqual(cache.pagesPerTier(FILE_A).memory, { pages: 3, bytes: 300 });
+  });
+
+  it('makes a reader wait while the disk tier trails it, and carry on once the writes land', async () => {
+    const under = new FakeUnderStorage(patternBytes(2000, 33));
+    // Every page write is held until released: the disk is slower than the under-storage.
+    const held: Array<() => void> = [];
+    let written = 0;
+    const ops: DiskOps = {
+      ...nodeDiskOps,
+      writeFile: async (path, chunks) => {
+        await new Promise<void>((resolve) => held.push(resolve));
+        await nodeDiskOps.writeFile(path, chunks);
+        written++;
+      },
+    };
+    const { cache } = await twoTierCache({ memory: 0, disk: 10_000, ops }); // readAheadPages: 1
+    const reader = cache.readChunks(FILE_A, 2000, { start: 0, end: 1999 }, under.fetch);
+    const got: Buffer[] = [];
+    const done = (async () => {
+      for await (const chunk of reader) got.push(chunk);
+    })();
+    await settle();
+    // Nothing written: three pages sent (two of them trailing, then the one that found the limit), one fetched ahead.
+    assert.deepEqual(under.indices(), [0, 1, 2, 3]);
+    assert.equal(Buffer.concat(got).length, 300);
+    await settle();
+    assert.equal(under.calls.length, 4, 'the reader waits for the disk');
+    while (got.length < 20) {
+      for (const release of held.splice(0)) release();
+      await settle();
+      // Pages held in memory: fetched but not yet on disk, at most 2 * (readAheadPages + 1).
+      assert.ok(under.calls.length - written <= 4, `${under.calls.length} pages fetched, ${written} written`);
+    }
+    await done;
+    assert.deepEqual(Buffer.concat(got), under.data);
+    while (written < 20) {
+      for (const release of held.splice(0)) release();
+      await settle();
+    }
+    await cache.idle();
+    assert.equal(cache.pagesPerTier(FILE_A).disk?.pages, 20);
   });
 
   it('loads into the disk tier only, leaving memory to the hot set', async () => {

@@ -1,8 +1,9 @@
 // Property-style tests for PageCache: byte-exactness of random ranges (across
 // page boundaries, first/last bytes, short last pages) against the reference
 // buffer, under tiers small enough that pages keep moving between memory,
-// disk and the under-storage; sequential and concurrent, cached and
-// NO_CACHE, with frees in between. Seeded, so a failure reproduces.
+// disk and the under-storage; pages fetched whole or in chunks; sequential
+// and concurrent, cached and NO_CACHE, with frees in between. Seeded, so a
+// failure reproduces.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,8 +27,11 @@ interface File {
 function files(count: number, seed: number, random: () => number): File[] {
   return Array.from({ length: count }, (_, i) => ({
     id: `f${seed}x${i}`,
-    // Sizes from 1 byte to ~12 pages of 97, so short last pages and one-page files occur.
-    under: new FakeUnderStorage(patternBytes(1 + Math.floor(random() * 1200), seed * 100 + i)),
+    // Sizes from 1 byte to ~12 pages of 97, so short last pages and one-page files occur;
+    // every other file's pages arrive in chunks of 1 to 40 bytes, as network reads do.
+    under: new FakeUnderStorage(patternBytes(1 + Math.floor(random() * 1200), seed * 100 + i), {
+      chunkSize: i % 2 === 1 ? 1 + Math.floor(random() * 40) : undefined,
+    }),
   }));
 }
 

@@ -1,11 +1,14 @@
 // The PageCache's public types (options, results, stats) and argument checks,
 // apart from page-cache.ts so that file stays about the read path.
 import type { Evictor } from './evictor.ts';
-import { isValidFileId, type PageStore } from './page-store.ts';
+import { isValidFileId, type PageChunks, type PageStore } from './page-store.ts';
 import type { TierStats } from './tier.ts';
 
-/** Reads bytes start..end (inclusive) of page `pageIndex` from the under-storage. */
-export type PageFetch = (pageIndex: number, start: number, end: number) => Promise<Buffer>;
+/**
+ * Reads bytes start..end (inclusive) of page `pageIndex` from the under-storage,
+ * in one buffer or in the chunks they arrived in (kept as they are).
+ */
+export type PageFetch = (pageIndex: number, start: number, end: number) => Promise<Buffer | PageChunks>;
 
 /** A byte range, both ends inclusive (as in HTTP Range and UnderStorage.read). */
 export interface ByteRange {

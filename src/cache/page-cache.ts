@@ -3,9 +3,14 @@
 // capacity and evicting by its own swappable evictor (LRU by default).
 // A read streams a byte range using only the pages it touches: hits come from
 // memory, then disk (promoted to memory), misses from `fetch` (the
-// under-storage), and are cached in both tiers while the reader gets them.
+// under-storage), and are cached in both tiers while the reader gets them;
+// a read larger than the memory tier goes to the disk tier only. Pages are
+// kept in the chunks they arrived in, not copied into one buffer.
 // Concurrent misses on one page share one fetch; up to `readAheadPages` pages
-// of the range are fetched ahead of the one being sent.
+// of the range are fetched ahead of the one being sent, and a reader waits
+// when more than `readAheadPages + 1` pages it has sent are still being
+// written to the tiers, so memory stays bounded when the disk is slower than
+// the under-storage.
 // Pages are keyed by the object's content version (dataId), so a stale page
 // cannot be served. A cache failure (disk full, corrupt page) is a counted
 // miss, never a failed read; only `fetch` failures fail a read.
@@ -18,7 +23,7 @@ import {
   type ByteRange, type CacheStats, type FreeResult, type LoadResult, type PageCacheOptions, type PageFetch,
   type ReadOptions, type TierPages,
 } from './page-cache-types.ts';
-import { pageKeyString, type PageKey } from './page-store.ts';
+import { pageKeyString, pageLength, sliceChunks, type PageChunks, type PageKey } from './page-store.ts';
 import { CacheTier, type TierName } from './tier.ts';
 
 export type {
@@ -31,11 +36,41 @@ export const DEFAULT_READ_AHEAD_PAGES = 4;
 
 type Source = TierName | 'under';
 
+interface FoundPage {
+  readonly chunks: PageChunks;
+  readonly source: Source;
+}
+
 interface Flight {
-  readonly promise: Promise<{ data: Buffer; source: Source }>;
+  readonly promise: Promise<FoundPage>;
   /** Settles once the page's inserts have finished. */
   done: Promise<void>;
   cancelled: boolean;
+}
+
+/** A promise with whether it has settled yet, readable synchronously. */
+interface Settling {
+  readonly promise: Promise<void>;
+  settled: boolean;
+}
+
+function settling(promise: Promise<void>): Settling {
+  const state: Settling = { promise, settled: false };
+  const mark = (): void => { state.settled = true; };
+  promise.then(mark, mark);
+  return state;
+}
+
+/** The tiers a read's misses go to, and whether its disk hits are promoted to memory. */
+interface Fill {
+  readonly tiers: CacheTier[];
+  readonly promote: boolean;
+}
+
+/** One page's part of a read: its bytes, and when the page's writes to the tiers have ended. */
+interface PageSlice {
+  readonly bytes: Promise<PageChunks>;
+  readonly cached: Settling;
 }
 
 export class PageCache {
@@ -86,78 +121,118 @@ export class PageCache {
   }
 
   /**
-   * `read` as an async iterator of chunks (one per page touched). Calling
+   * `read` as an async iterator of chunks (each page's, in order). Calling
    * `next()` claims the first pages at once (joining or starting their
    * fetches) before its first await. Throws RangeError for a bad range.
    */
   readChunks(fileId: string, fileSize: number, range: ByteRange, fetch: PageFetch, options: ReadOptions = {}): AsyncGenerator<Buffer> {
     checkRange(fileId, fileSize, range);
-    return this.#readPages(fileId, fileSize, { start: range.start, end: range.end }, fetch, options.noCache === true);
+    return this.#readPages(fileId, fileSize, { start: range.start, end: range.end }, fetch, this.#fillFor(range, options));
   }
 
-  async *#readPages(fileId: string, fileSize: number, range: ByteRange, fetch: PageFetch, noCache: boolean): AsyncGenerator<Buffer> {
+  /**
+   * Where a read's misses are cached: nowhere for NO_CACHE; on disk only (and
+   * disk hits not promoted) for a read larger than the memory tier when there
+   * is a disk tier. LRU over such a scan would evict the scan's own pages
+   * before anything read them again, flushing the memory tier's hot pages on
+   * the way; and every page passing through it would outlive a few scavenges
+   * and leave as old-generation garbage that only a full GC frees (see
+   * gc-pacer.ts), which kept a 1 GiB read's memory and GC work up.
+   */
+  #fillFor(range: ByteRange, options: ReadOptions): Fill | undefined {
+    if (options.noCache === true) return undefined;
+    const disk = this.#disk;
+    if (disk !== undefined && range.end - range.start + 1 > this.#memory.store.capacity) return { tiers: [disk], promote: false };
+    return { tiers: this.#tiers, promote: true };
+  }
+
+  /**
+   * Up to `readAheadPages` pages are fetched ahead of the one being sent, and
+   * pages already sent may still be being written to the tiers (a disk write
+   * can be slower than the network): at most `readAheadPages + 1` of those may
+   * trail the reader before it waits for them. Without that bound a fast
+   * under-storage and a slower disk tier left most of a 1 GiB file queued in
+   * memory for its disk writes. The next page is launched before the current
+   * one is handed over whenever the trailing pages allow it, as before.
+   */
+  async *#readPages(fileId: string, fileSize: number, range: ByteRange, fetch: PageFetch, fill: Fill | undefined): AsyncGenerator<Buffer> {
     const last = Math.floor(range.end / this.pageSize);
     let next = Math.floor(range.start / this.pageSize);
-    const window: Array<Promise<Buffer>> = [];
+    const window: PageSlice[] = [];
+    const trailing = new Set<Promise<void>>();
     const launch = (): void => {
-      const slice = this.#slice(fileId, fileSize, next++, range, fetch, noCache);
+      const slice = this.#slice(fileId, fileSize, next++, range, fetch, fill);
       // Observed here so a reader that stops early leaves no unhandled rejection behind.
-      slice.catch(() => {});
+      slice.bytes.catch(() => {});
       window.push(slice);
     };
     while (next <= last && window.length <= this.readAheadPages) launch();
     while (window.length > 0) {
-      const chunk = await window.shift()!;
-      if (next <= last) launch();
-      yield chunk;
+      const slice = window.shift()!;
+      const chunks = await slice.bytes;
+      const launchedEarly = next <= last && trailing.size <= this.readAheadPages;
+      if (launchedEarly) launch();
+      for (const chunk of chunks) yield chunk;
+      if (!slice.cached.settled) {
+        const cached = slice.cached.promise;
+        trailing.add(cached);
+        void cached.then(() => trailing.delete(cached));
+      }
+      if (next <= last && !launchedEarly) {
+        while (trailing.size > this.readAheadPages) await Promise.race(trailing);
+        launch();
+      }
     }
   }
 
-  /** The bytes of `range` that fall in page `index`, with the accounting. */
-  async #slice(fileId: string, fileSize: number, index: number, range: ByteRange, fetch: PageFetch, noCache: boolean): Promise<Buffer> {
-    const pageStart = index * this.pageSize;
+  /** The bytes of `range` that fall in page `index`, with the accounting, and when the page's cache writes end. */
+  #slice(fileId: string, fileSize: number, index: number, range: ByteRange, fetch: PageFetch, fill: Fill | undefined): PageSlice {
+    const key = { fileId, index };
+    // Claimed before any await: every later request for the page joins this flight.
+    const joined = this.#flights.get(pageKeyString(key));
+    const flight = joined ?? (fill === undefined ? undefined : this.#startFlight(key, fileSize, fetch, fill.tiers, fill.promote));
+    const page = joined !== undefined ? this.#join(joined) : flight !== undefined ? flight.promise : this.#peekTiers(key);
+    return { bytes: this.#sliceBytes(key, range, fetch, page), cached: settling(flight?.done ?? Promise.resolve()) };
+  }
+
+  async #sliceBytes(
+    key: PageKey, range: ByteRange, fetch: PageFetch, page: Promise<FoundPage | undefined>,
+  ): Promise<PageChunks> {
+    const pageStart = key.index * this.pageSize;
     const from = Math.max(range.start, pageStart);
     const to = Math.min(range.end, pageStart + this.pageSize - 1);
-    const key = { fileId, index };
-    const found = noCache ? await this.#peek(key) : await this.#page(key, fileSize, fetch, this.#tiers, true);
-    let bytes: Buffer;
+    const length = to - from + 1;
+    const found = await page;
+    let chunks: PageChunks;
     let source: Source;
     if (found === undefined) {
       // NO_CACHE miss: only the bytes asked for, kept nowhere.
-      bytes = await this.#fetch(index, from, to, fetch);
+      chunks = await this.#fetch(key.index, from, to, fetch);
       source = 'under';
     } else {
-      bytes = found.data.subarray(from - pageStart, to - pageStart + 1);
+      chunks = sliceChunks(found.chunks, from - pageStart, length);
       source = found.source;
     }
     if (source === 'under') {
       this.#misses++;
-      this.#underServed += bytes.length;
+      this.#underServed += length;
     } else {
       this.#hits++;
-      this.#tier(source).addServed(bytes.length);
+      this.#tier(source).addServed(length);
     }
-    return bytes;
+    return chunks;
   }
 
-  /** A page from a fetch in flight or a tier, without caching or promoting anything. */
-  async #peek(key: PageKey): Promise<{ data: Buffer; source: Source } | undefined> {
-    const flight = this.#flights.get(pageKeyString(key));
-    if (flight !== undefined) return this.#join(flight);
+  /** A page from a tier, without caching or promoting anything (NO_CACHE reads). */
+  async #peekTiers(key: PageKey): Promise<FoundPage | undefined> {
     for (const tier of this.#tiers) {
-      const data = await tier.get(key);
-      if (data !== undefined) return { data, source: tier.name };
+      const chunks = await tier.get(key);
+      if (chunks !== undefined) return { chunks, source: tier.name };
     }
     return undefined;
   }
 
-  /** A whole page, through the single flight for its key. */
-  #page(key: PageKey, fileSize: number, fetch: PageFetch, fill: CacheTier[], promote: boolean): Promise<{ data: Buffer; source: Source }> {
-    const flight = this.#flights.get(pageKeyString(key));
-    return flight !== undefined ? this.#join(flight) : this.#startFlight(key, fileSize, fetch, fill, promote).promise;
-  }
-
-  async #join(flight: Flight): Promise<{ data: Buffer; source: Source }> {
+  async #join(flight: Flight): Promise<FoundPage> {
     const result = await flight.promise;
     if (result.source === 'under') this.#shared++;
     return result;
@@ -190,39 +265,41 @@ export class PageCache {
   async #resolvePage(
     key: PageKey, fileSize: number, fetch: PageFetch, fill: CacheTier[], promote: boolean,
     inserts: Array<Promise<unknown>>, stillWanted: () => boolean,
-  ): Promise<{ data: Buffer; source: Source }> {
+  ): Promise<FoundPage> {
     const memoryHit = await this.#memory.get(key);
-    if (memoryHit !== undefined) return { data: memoryHit, source: 'memory' };
+    if (memoryHit !== undefined) return { chunks: memoryHit, source: 'memory' };
     if (this.#disk !== undefined) {
       const diskHit = await this.#disk.get(key);
       if (diskHit !== undefined) {
         if (promote) inserts.push(this.#memory.insert(key, diskHit, stillWanted));
-        return { data: diskHit, source: 'disk' };
+        return { chunks: diskHit, source: 'disk' };
       }
     }
     const start = key.index * this.pageSize;
     const end = Math.min(fileSize, start + this.pageSize) - 1;
-    const data = await this.#fetch(key.index, start, end, fetch);
-    for (const tier of fill) inserts.push(tier.insert(key, data, stillWanted));
-    return { data, source: 'under' };
+    const chunks = await this.#fetch(key.index, start, end, fetch);
+    for (const tier of fill) inserts.push(tier.insert(key, chunks, stillWanted));
+    return { chunks, source: 'under' };
   }
 
-  async #fetch(index: number, start: number, end: number, fetch: PageFetch): Promise<Buffer> {
+  async #fetch(index: number, start: number, end: number, fetch: PageFetch): Promise<PageChunks> {
     this.#fetches++;
-    let data: Buffer;
+    let chunks: PageChunks;
     try {
-      data = await fetch(index, start, end);
+      const fetched = await fetch(index, start, end);
+      chunks = Buffer.isBuffer(fetched) ? [fetched] : fetched;
     } catch (err) {
       this.#fetchErrors++;
       throw err;
     }
-    if (data.length !== end - start + 1) {
+    const length = pageLength(chunks);
+    if (length !== end - start + 1) {
       this.#fetchErrors++;
       // Never cache it: the under-storage file is not the version this fileId names.
-      throw new Error(`page ${index}: under-storage returned ${data.length} bytes for ${start}-${end}; the object changed?`);
+      throw new Error(`page ${index}: under-storage returned ${length} bytes for ${start}-${end}; the object changed?`);
     }
-    this.#fetchedBytes += data.length;
-    return data;
+    this.#fetchedBytes += length;
+    return chunks;
   }
 
   /**

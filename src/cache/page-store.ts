@@ -16,6 +16,40 @@ export interface PageKey {
   readonly index: number;
 }
 
+/**
+ * A page's bytes, as the chunks they arrived in: a page fetched over the
+ * network is the response's chunks, kept rather than copied into one buffer
+ * (a second allocation and a copy of every byte read, and twice the garbage
+ * for the GC). A disk read gives one chunk.
+ */
+export type PageChunks = readonly Buffer[];
+
+/** Bytes in a page's chunks. */
+export function pageLength(chunks: PageChunks): number {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  return total;
+}
+
+/** Views of bytes [from, from + length) of a page's chunks (no copy), leaving out empty ones. */
+export function sliceChunks(chunks: PageChunks, from: number, length: number): Buffer[] {
+  const out: Buffer[] = [];
+  let skip = from;
+  let wanted = length;
+  for (const chunk of chunks) {
+    if (wanted === 0) break;
+    if (skip >= chunk.length) {
+      skip -= chunk.length;
+      continue;
+    }
+    const take = Math.min(chunk.length - skip, wanted);
+    out.push(skip === 0 && take === chunk.length ? chunk : chunk.subarray(skip, skip + take));
+    skip = 0;
+    wanted -= take;
+  }
+  return out;
+}
+
 /** A page a store holds, as listed by `entries()`. */
 export interface PageEntry {
   readonly key: PageKey;
@@ -42,15 +76,15 @@ export interface PageStore {
   /**
    * Stores a page, replacing one with the same key. False when it would not
    * fit in the remaining capacity or the write failed; never throws.
-   * The store may keep `data` without copying: callers must not mutate it.
+   * The store may keep the chunks without copying: callers must not mutate them.
    */
-  put(key: PageKey, data: Buffer): Promise<boolean>;
+  put(key: PageKey, chunks: PageChunks): Promise<boolean>;
   /**
-   * The page's bytes, or undefined on a miss, a corrupt page (which is
-   * deleted) or a read failure. Never throws. The result may be shared:
-   * callers must not mutate it.
+   * The page's bytes (in chunks of the store's choosing), or undefined on a
+   * miss, a corrupt page (which is deleted) or a read failure. Never throws.
+   * The result may be shared: callers must not mutate it.
    */
-  get(key: PageKey): Promise<Buffer | undefined>;
+  get(key: PageKey): Promise<PageChunks | undefined>;
   /** Whether the store lists the page (a later get may still miss if it proves corrupt). */
   has(key: PageKey): boolean;
   /** Removes a page; a no-op when absent. Never throws. */

@@ -4,7 +4,7 @@
 // so "make room, then put" cannot be interleaved by another insert into an
 // over-full store; gets run freely.
 import type { Evictor } from './evictor.ts';
-import { pageKeyString, parsePageKeyString, type PageKey, type PageStore } from './page-store.ts';
+import { pageKeyString, pageLength, parsePageKeyString, type PageChunks, type PageKey, type PageStore } from './page-store.ts';
 
 export type TierName = 'memory' | 'disk';
 
@@ -51,9 +51,9 @@ export class CacheTier {
   }
 
   /** The page from this tier, or undefined (a miss, counted). */
-  async get(key: PageKey): Promise<Buffer | undefined> {
-    const data = await this.store.get(key);
-    if (data === undefined) {
+  async get(key: PageKey): Promise<PageChunks | undefined> {
+    const chunks = await this.store.get(key);
+    if (chunks === undefined) {
       this.#misses++;
       // The store dropped it (corrupt, deleted behind our back): follow it.
       if (!this.store.has(key)) this.#forget(key);
@@ -61,7 +61,7 @@ export class CacheTier {
     }
     this.#hits++;
     this.#evictor.onAccess(pageKeyString(key));
-    return data;
+    return chunks;
   }
 
   /**
@@ -69,8 +69,8 @@ export class CacheTier {
    * cannot be cached here; never throws. `stillWanted` is checked when the
    * insert's turn comes, so a `free` queued earlier wins over a late fill.
    */
-  insert(key: PageKey, data: Buffer, stillWanted: () => boolean = () => true): Promise<boolean> {
-    const run = this.#queue.then(() => (stillWanted() ? this.#insertNow(key, data) : false));
+  insert(key: PageKey, chunks: PageChunks, stillWanted: () => boolean = () => true): Promise<boolean> {
+    const run = this.#queue.then(() => (stillWanted() ? this.#insertNow(key, chunks) : false));
     this.#queue = run.catch(() => false);
     return run;
   }
@@ -132,18 +132,19 @@ export class CacheTier {
     };
   }
 
-  async #insertNow(key: PageKey, data: Buffer): Promise<boolean> {
+  async #insertNow(key: PageKey, chunks: PageChunks): Promise<boolean> {
     if (this.has(key)) {
       // Same content version, same bytes: nothing to write.
       this.#evictor.onAccess(pageKeyString(key));
       return true;
     }
     const capacity = this.store.capacity;
-    if (data.length > capacity) {
+    const size = pageLength(chunks);
+    if (size > capacity) {
       this.#refused++;
       return false;
     }
-    while (this.store.bytesUsed() + data.length > capacity) {
+    while (this.store.bytesUsed() + size > capacity) {
       const victim = this.#evictor.pickVictim();
       if (victim === undefined) {
         // Full of pinned pages: this page is just not cached here.
@@ -153,11 +154,11 @@ export class CacheTier {
       await this.#remove(parsePageKeyString(victim));
       this.#evictions++;
     }
-    if (!(await this.store.put(key, data))) {
+    if (!(await this.store.put(key, chunks))) {
       this.#refused++;
       return false;
     }
-    this.#record(key, data.length);
+    this.#record(key, size);
     return true;
   }
 
