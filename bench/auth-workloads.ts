@@ -21,10 +21,13 @@ const REGION = 'us-east-1';
 const KEYS = { accessKeyId: 'BENCHROOTKEY00000001', secretAccessKey: 'bench-root-secret-0123456789abcdef' };
 const EMPTY_SHA256 = createHash('sha256').digest('hex');
 
+/** Server flags for sigv4 mode with the bench's root key (which signHeaders signs with). */
+export const SIGV4_ARGS: readonly string[] = ['--auth', 'sigv4', '--root-access-key', KEYS.accessKeyId, '--root-secret-key', KEYS.secretAccessKey];
+
 /** The two targets: sigv4 in Strata's column, simple in the reference's. */
 function authTargets(strata: TargetSpec): TargetSpec[] {
   return [
-    { ...strata, id: 'strata', label: 'Strata --auth sigv4', argv: [...strata.argv, '--auth', 'sigv4', '--root-access-key', KEYS.accessKeyId, '--root-secret-key', KEYS.secretAccessKey] },
+    { ...strata, id: 'strata', label: 'Strata --auth sigv4', argv: [...strata.argv, ...SIGV4_ARGS] },
     { ...strata, id: 'reference', label: 'Strata --auth simple', argv: [...strata.argv, '--auth', 'simple'] },
   ];
 }
