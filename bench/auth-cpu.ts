@@ -10,12 +10,11 @@
 // Each rep PUTs then GETs on both servers in turn; the min and median per
 // request over the reps are printed. Linux only (/proc, taskset).
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { signHeaders, SIGV4_ARGS } from './auth-workloads.ts';
+import { signedEmpty, signedPut, SIGV4_ARGS } from './auth-workloads.ts';
 import { S3Client, runPool, smallBody } from './client.ts';
 import { killAllSync, NODE_BIN, REPO_ROOT, ServerProcess, type TargetSpec } from './servers.ts';
 
@@ -24,8 +23,6 @@ const reps = Number(values.reps);
 const puts = Number(values.puts);
 const gets = Number(values.gets);
 const CONCURRENCY = 16;
-const EMPTY_SHA256 = createHash('sha256').digest('hex');
-const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /** User + system CPU of a process so far, in microseconds (/proc/PID/stat counts clock ticks, 100 per second). */
 function cpuMicros(pid: number): number {
@@ -52,7 +49,7 @@ try {
     dirs.push(dir);
     const target = await ServerProcess.start(server, dir, flags);
     const client = new S3Client(target.url, CONCURRENCY);
-    await client.send({ method: 'PUT', path: '/cpu', headers: signHeaders(client, 'PUT', '/cpu', EMPTY_SHA256) });
+    await signedEmpty(client, 'PUT', '/cpu');
     started.push({ mode, target, client });
     perRequest[mode] = { put: [], get: [] };
   }
@@ -62,13 +59,13 @@ try {
       await runPool(puts, CONCURRENCY, async (i) => {
         const body = smallBody(4096, i);
         const path = `/cpu/o${i}`;
-        await client.send({ method: 'PUT', path, body, headers: signHeaders(client, 'PUT', path, sha256(body)) });
+        await signedPut(client, path, body);
       });
       perRequest[mode].put.push((cpuMicros(target.pid) - before) / puts);
       before = cpuMicros(target.pid);
       await runPool(gets, CONCURRENCY, async (i) => {
         const path = `/cpu/o${i % puts}`;
-        await client.send({ method: 'GET', path, headers: signHeaders(client, 'GET', path, EMPTY_SHA256) });
+        await signedEmpty(client, 'GET', path);
       });
       perRequest[mode].get.push((cpuMicros(target.pid) - before) / gets);
     }

@@ -11,7 +11,7 @@
 // the per-request CPU of verification is not hidden behind fsync latency.
 import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { runPool, smallBody } from './client.ts';
-import type { S3Client } from './client.ts';
+import type { Response, S3Client } from './client.ts';
 import type { TargetSpec } from './servers.ts';
 import { Latencies, nowMs } from './stats.ts';
 import type { Group } from './workloads.ts';
@@ -54,7 +54,7 @@ function keyFor(day: string): KeyObject {
  * the bench's keys need no encoding) with no query string.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
  */
-export function signHeaders(client: S3Client, method: string, path: string, payloadHash: string): Record<string, string> {
+function signHeaders(client: S3Client, method: string, path: string, payloadHash: string): Record<string, string> {
   const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const host = client.base.host;
@@ -71,8 +71,18 @@ export function signHeaders(client: S3Client, method: string, path: string, payl
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
+/** A SigV4-signed PUT of a small body (signed with its SHA-256, as SDKs do over http). */
+export function signedPut(client: S3Client, path: string, body: Buffer): Promise<Response> {
+  return client.send({ method: 'PUT', path, body, headers: signHeaders(client, 'PUT', path, sha256(body)) });
+}
+
+/** A SigV4-signed GET (or a PUT with no body, e.g. CreateBucket). */
+export function signedEmpty(client: S3Client, method: 'GET' | 'PUT', path: string): Promise<Response> {
+  return client.send({ method, path, headers: signHeaders(client, method, path, EMPTY_SHA256) });
+}
+
 async function createBucket(client: S3Client): Promise<void> {
-  await client.send({ method: 'PUT', path: `/${BUCKET}`, headers: signHeaders(client, 'PUT', `/${BUCKET}`, EMPTY_SHA256) });
+  await signedEmpty(client, 'PUT', `/${BUCKET}`);
 }
 
 async function timed<T>(lat: Latencies, fn: () => Promise<T>): Promise<T> {
@@ -99,10 +109,10 @@ async function warmUp(client: S3Client, size: number, concurrency: number): Prom
   const path = (i: number): string => `/${BUCKET}/warmup/obj-${i}`;
   await runPool(WARMUP_OPS, concurrency, async (i) => {
     const body = smallBody(size, i);
-    await client.send({ method: 'PUT', path: path(i), body, headers: signHeaders(client, 'PUT', path(i), sha256(body)) });
+    await signedPut(client, path(i), body);
   });
   await runPool(WARMUP_OPS, concurrency, async (i) => {
-    await client.send({ method: 'GET', path: path(i), headers: signHeaders(client, 'GET', path(i), EMPTY_SHA256) });
+    await signedEmpty(client, 'GET', path(i));
   });
 }
 
@@ -127,7 +137,7 @@ const smallGroup: Group = {
         const i = from + k;
         const body = smallBody(o.smallSize, i);
         const path = smallPath(i);
-        await timed(lat, () => client.send({ method: 'PUT', path, body, headers: signHeaders(client, 'PUT', path, sha256(body)) }));
+        await timed(lat, () => signedPut(client, path, body));
       });
       return { ops: to - from, bytes: (to - from) * o.smallSize };
     });
@@ -136,7 +146,7 @@ const smallGroup: Group = {
       const [from, to] = share(reads, o.rounds, round);
       await runPool(to - from, o.concurrency, async (k) => {
         const path = smallPath((from + k) % o.ops);
-        const res = await timed(lat, () => client.send({ method: 'GET', path, headers: signHeaders(client, 'GET', path, EMPTY_SHA256) }));
+        const res = await timed(lat, () => signedEmpty(client, 'GET', path));
         if (res.bytes !== o.smallSize) throw new Error(`GET ${path}: ${res.bytes} bytes, expected ${o.smallSize}`);
       });
       return { ops: to - from, bytes: (to - from) * o.smallSize };
@@ -171,7 +181,7 @@ const largeGroup: Group = {
     await ctx.measure('auth-get-large', rounds, async (client, round, lat) => {
       await runPool(n, n, async (i) => {
         const p = path(round, i);
-        const res = await timed(lat, () => client.send({ method: 'GET', path: p, headers: signHeaders(client, 'GET', p, EMPTY_SHA256) }));
+        const res = await timed(lat, () => signedEmpty(client, 'GET', p));
         if (res.bytes !== o.largeBytes) throw new Error(`large GET returned ${res.bytes} bytes, expected ${o.largeBytes}`);
       });
       return { ops: n, bytes: n * o.largeBytes };

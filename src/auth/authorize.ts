@@ -129,9 +129,6 @@ function decideCheck(rule: CheckRule, ev: Evaluation): AuthDecision {
   const user = request.user;
   const action = t.versionId !== undefined && rule.versionAction ? rule.versionAction : rule.action;
   const isBucketOwner = user !== undefined && user === bucket.owner;
-  // Without a policy nothing can deny root or the bucket owner (whether or not the object exists, they may
-  // also list, so the handler answers 404 either way): allowed before anything else is built, the common case.
-  if (bucket.extras.policy === undefined && (principal.isRoot || isBucketOwner)) return principal.isRoot ? ROOT_USER : BUCKET_OWNER;
   const resource = rule.resource === 'bucket' ? `${ARN}${bucket.name}` : `${ARN}${bucket.name}/${t.key}`;
   const effect = bucket.extras.policy === undefined ? 'NoMatch'
     : evaluatePolicy(bucket.extras.policy, { principal, action, resource, context: checkContext(ev.base(), action, request.query, object?.extras.tags) });
@@ -146,8 +143,8 @@ function decideCheck(rule: CheckRule, ev: Evaluation): AuthDecision {
       ? allow(`no object ${t.key}; s3:ListBucket is allowed, so the handler answers 404`)
       : deny(`no object ${t.key} and no s3:ListBucket: 403 hides whether it exists`);
   }
-  if (principal.isRoot) return allow('root user');
-  if (isBucketOwner) return allow('bucket owner');
+  if (principal.isRoot) return ROOT_USER;
+  if (isBucketOwner) return BUCKET_OWNER;
   if (object && user !== undefined && user === object.owner) return allow('object owner');
   if (rule.initiator && resources.upload && user !== undefined && user === resources.upload.owner) return allow('upload initiator');
   if (effect === 'Allow') return allow(`the bucket policy allows ${action} on ${resource}`);
@@ -177,7 +174,7 @@ export function authorize(request: AuthRequest, resources: AuthResources): AuthD
   }
   const principal: PolicyPrincipal = { user: request.user, isRoot: request.isRoot && request.user !== undefined };
   // The common case in one step: every check of the op and its headers is on the request's own bucket, which has
-  // no policy, and the caller is root or owns it, so each would allow (decideCheck's first answer); the rows a
+  // no policy, and the caller is root or owns it, so each would allow (decideCheck: no Deny, and root or owner); the rows a
   // check needs must still have been loaded (fail closed), and a copy's source bucket is decided check by check.
   const needs = requiredResources(request.op);
   const bucket = resources.bucket;

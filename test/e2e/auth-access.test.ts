@@ -6,25 +6,15 @@
 import {
   CopyObjectCommand, CreateBucketCommand, DeleteBucketPolicyCommand, DeleteObjectsCommand, GetObjectCommand,
   HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutBucketCorsCommand, PutBucketPolicyCommand,
-  PutObjectCommand, S3Client, S3ServiceException,
+  PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, addUser, startSigv4Server, type Keys } from './auth-helpers.ts';
-import { raw, xmlText, type TestServer } from './harness.ts';
-
-async function errorOf(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof S3ServiceException) return err;
-    throw err;
-  }
-  assert.fail('expected an S3 error');
-}
+import { raw, s3Error, xmlText, type TestServer } from './harness.ts';
 
 async function denied(promise: Promise<unknown>, what: string): Promise<void> {
-  const err = await errorOf(promise);
+  const err = await s3Error(promise);
   assert.equal(err.name, 'AccessDenied', `${what}: ${err.name} ${err.message}`);
   assert.equal(err.$metadata.httpStatusCode, 403, what);
 }
@@ -55,14 +45,14 @@ describe('sigv4 mode: who may do what', () => {
   it('another user\'s bucket is AccessDenied for every kind of access; 404s are only for those who may list', async () => {
     await denied(bob.send(new GetObjectCommand({ Bucket: 'alices', Key: 'private.txt' })), 'GetObject');
     // HEAD answers have no body: the status is all there is.
-    assert.equal((await errorOf(bob.send(new HeadObjectCommand({ Bucket: 'alices', Key: 'private.txt' })))).$metadata.httpStatusCode, 403);
+    assert.equal((await s3Error(bob.send(new HeadObjectCommand({ Bucket: 'alices', Key: 'private.txt' })))).$metadata.httpStatusCode, 403);
     await denied(bob.send(new ListObjectsV2Command({ Bucket: 'alices' })), 'ListObjectsV2');
     await denied(bob.send(new PutObjectCommand({ Bucket: 'alices', Key: 'from-bob.txt', Body: 'x' })), 'PutObject');
     // A missing key: 403 to bob (no s3:ListBucket), 404 to alice.
     await denied(bob.send(new GetObjectCommand({ Bucket: 'alices', Key: 'missing' })), 'GetObject of a missing key');
-    assert.equal((await errorOf(alice.send(new GetObjectCommand({ Bucket: 'alices', Key: 'missing' })))).name, 'NoSuchKey');
+    assert.equal((await s3Error(alice.send(new GetObjectCommand({ Bucket: 'alices', Key: 'missing' })))).name, 'NoSuchKey');
     // A missing bucket is NoSuchBucket to everyone.
-    assert.equal((await errorOf(bob.send(new ListObjectsV2Command({ Bucket: 'nobody-has-this' })))).name, 'NoSuchBucket');
+    assert.equal((await s3Error(bob.send(new ListObjectsV2Command({ Bucket: 'nobody-has-this' })))).name, 'NoSuchBucket');
     const got = await alice.send(new GetObjectCommand({ Bucket: 'alices', Key: 'private.txt' }));
     assert.equal(await got.Body?.transformToString(), 'alice only');
   });

@@ -2,41 +2,13 @@
 // flight; after a restart on the same data directory every visible object must
 // be whole (its bytes hash to its ETag) and no upload may leave a partial object.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { raw, xmlText } from './harness.ts';
-
-interface Child {
-  proc: ChildProcess;
-  url: string;
-}
-
-async function startChild(dataDir: string): Promise<Child> {
-  const proc = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'src/main.ts', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const m = /http:\/\/[\d.]+:\d+/.exec(seen);
-      if (m) resolve(m[0]);
-    });
-    proc.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-  });
-  return { proc, url };
-}
-
-async function kill(child: Child): Promise<void> {
-  const exited = new Promise((resolve) => child.proc.once('exit', resolve));
-  child.proc.kill('SIGKILL');
-  await exited;
-}
+import { killChild, raw, startChildServer, xmlText } from './harness.ts';
 
 /** Streams `total` bytes of `fill` slowly enough that a kill lands mid-body; never resolves on a dead server. */
 function slowPut(url: string, path: string, total: number, fill: number): void {
@@ -69,7 +41,7 @@ describe('crash atomicity', () => {
   after(async () => { await rm(dataDir, { recursive: true, force: true }); });
 
   it('keeps the old object whole when the server dies during an overwrite', async () => {
-    let child = await startChild(dataDir);
+    let child = await startChildServer(dataDir);
     assert.equal((await raw(child.url, 'PUT', '/crash')).status, 200);
     const original = randomBytes(300_000);
     const put = await raw(child.url, 'PUT', '/crash/stable', { body: original });
@@ -78,9 +50,9 @@ describe('crash atomicity', () => {
     slowPut(child.url, '/crash/stable', 64 * 1024 * 1024, 0x42);
     slowPut(child.url, '/crash/fresh', 64 * 1024 * 1024, 0x43);
     await new Promise((resolve) => setTimeout(resolve, 150));
-    await kill(child);
+    await killChild(child);
 
-    child = await startChild(dataDir);
+    child = await startChildServer(dataDir);
     try {
       const got = await raw(child.url, 'GET', '/crash/stable');
       assert.equal(got.status, 200);
@@ -90,13 +62,13 @@ describe('crash atomicity', () => {
       assert.equal(fresh.status, 404, 'an upload cut off mid-body is not visible');
       assert.deepEqual(await readdir(join(dataDir, '.strata', 'staging')), [], 'staging leftovers are swept at start');
     } finally {
-      await kill(child);
+      await killChild(child);
     }
   });
 
   it('leaves only whole objects after kills at random moments among concurrent writes', async () => {
     for (let round = 0; round < 3; round++) {
-      let child = await startChild(dataDir);
+      let child = await startChildServer(dataDir);
       await raw(child.url, 'PUT', '/storm');
       const writes: Promise<unknown>[] = [];
       for (let i = 0; i < 40; i++) {
@@ -110,10 +82,10 @@ describe('crash atomicity', () => {
         writes.push(raw(child.url, 'POST', `/storm/multi-${round}?uploadId=${uploadId}`).catch(() => undefined));
       }
       await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 60)));
-      await kill(child);
+      await killChild(child);
       await Promise.all(writes);
 
-      child = await startChild(dataDir);
+      child = await startChildServer(dataDir);
       try {
         for (const { key, etag, size } of await allKeys(child.url, 'storm')) {
           const got = await raw(child.url, 'GET', `/storm/${key}`);
@@ -122,7 +94,7 @@ describe('crash atomicity', () => {
           if (!etag.includes('-')) assert.equal(createHash('md5').update(got.body).digest('hex'), etag, `${key}: bytes match the ETag`);
         }
       } finally {
-        await kill(child);
+        await killChild(child);
       }
     }
   });

@@ -2,7 +2,7 @@
 // temp data directory, an @aws-sdk/client-s3 client, and raw HTTP for what the SDK hides.
 import { GetObjectCommand, S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -152,4 +152,35 @@ export function runChild(command: string, args: string[], options: { cwd?: strin
 export async function objectBytes(client: S3Client, bucket: string, key: string): Promise<Buffer> {
   const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await got.Body!.transformToByteArray());
+}
+
+/** A Strata in its own process (so a test can kill it with SIGKILL). */
+export interface ChildGateway {
+  proc: ChildProcess;
+  url: string;
+}
+
+/** Starts `src/main.ts` on `dataDir` and an ephemeral port, with `flags`; resolves with its URL once it listens. */
+export async function startChildServer(dataDir: string, flags: readonly string[] = []): Promise<ChildGateway> {
+  const proc = spawn(process.execPath, [
+    '--disable-warning=ExperimentalWarning', 'src/main.ts', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent', ...flags,
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const m = /http:\/\/[\d.]+:\d+/.exec(seen);
+      if (m) resolve(m[0]);
+    });
+    proc.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
+  });
+  return { proc, url };
+}
+
+/** SIGKILLs a child server and waits for it to be gone (a no-op if it already exited). */
+export async function killChild(child: ChildGateway): Promise<void> {
+  if (child.proc.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.proc.once('exit', resolve));
+  child.proc.kill('SIGKILL');
+  await exited;
 }

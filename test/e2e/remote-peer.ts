@@ -3,13 +3,12 @@
 // directory (the under-storage "going down and coming back"), a child gateway
 // process that can be SIGKILLed, and polling for an eventual state.
 import { S3Client } from '@aws-sdk/client-s3';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStrata, type RunningStrata } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { fsApi } from './harness.ts';
+import { fsApi, killChild, startChildServer, type ChildGateway } from './harness.ts';
 
 export interface Remote {
   url: string;
@@ -81,32 +80,9 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
-export interface ChildGateway {
-  proc: ChildProcess;
-  url: string;
+/** A gateway in its own process (so it can be killed with SIGKILL), on `dataDir`, as the mount tests run it. */
+export function startChildGateway(dataDir: string): Promise<ChildGateway> {
+  return startChildServer(dataDir, ['--default-user', 'strata', '--cache-disk', '0']);
 }
 
-/** A gateway in its own process (so it can be killed with SIGKILL), on `dataDir`. */
-export async function startChildGateway(dataDir: string): Promise<ChildGateway> {
-  const proc = spawn(process.execPath, [
-    '--disable-warning=ExperimentalWarning', 'src/main.ts', '--port', '0', '--data-dir', dataDir, '--log-level', 'silent',
-    '--default-user', 'strata', '--cache-disk', '0',
-  ], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const m = /http:\/\/[\d.]+:\d+/.exec(seen);
-      if (m) resolve(m[0]);
-    });
-    proc.once('exit', (code) => reject(new Error(`gateway exited with ${code} before listening`)));
-  });
-  return { proc, url };
-}
-
-export async function killChild(child: ChildGateway): Promise<void> {
-  if (child.proc.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.proc.once('exit', resolve));
-  child.proc.kill('SIGKILL');
-  await exited;
-}
+export { killChild, type ChildGateway };
